@@ -1,0 +1,1 @@
+"""Subcommands of the `verdict` command line, one module per area."""

@@ -1,0 +1,7 @@
+"""Commands of the evaluator core: `judge`, `verify`, `languages`."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
