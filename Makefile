@@ -35,8 +35,8 @@ test: venv idp-venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check service tests bench
-	$(VENV)/bin/ruff format --check service tests bench
+	$(VENV)/bin/ruff check service tests bench alembic
+	$(VENV)/bin/ruff format --check service tests bench alembic
 	$(VENV)/bin/mypy
 
 bench: venv

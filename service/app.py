@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from quart import Quart
 
-from service import db
+from service import db, security, web
+from service.auth import init_app as init_auth
 from service.config import Settings, load_settings
 
 SETTINGS_KEY = "VERDICT_SETTINGS"
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     """Build a Verdict app from the environment, with ``overrides`` (Settings field names)."""
     settings = load_settings(overrides=overrides)
     app = Quart(__name__)
-    app.config[SETTINGS_KEY] = settings
-    app.config["SECRET_KEY"] = settings.secret_key
-    app.config["TESTING"] = settings.env.value == "testing"
+    app.config.update(
+        {
+            SETTINGS_KEY: settings,
+            "SECRET_KEY": settings.secret_key,
+            "TESTING": settings.env.value == "testing",
+            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+            "PREFERRED_URL_SCHEME": "https" if settings.secure_cookies else "http",
+        }
+    )
+    if not app.testing:
+        configure_logging()
+
     db.init_app(app, settings.database_url)
+    # Sign-in owns Quart-Auth, the session cookie's flags and the `user` template variable.
+    init_auth(app, settings)
+    security.init_app(app, settings)
+    web.init_app(app)
     return app
+
+
+def configure_logging() -> None:
+    """Send the app's INFO logs to stderr unless logging is configured already."""
+    logger = logging.getLogger("service")
+    logger.setLevel(logging.INFO)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 def get_settings(app: Quart) -> Settings:

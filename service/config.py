@@ -72,7 +72,9 @@ class Settings:
 
 
 def _split_list(value: str) -> frozenset[str]:
-    return frozenset(item.strip().lower() for item in value.replace(";", ",").split(",") if item.strip())
+    return frozenset(
+        item.strip().lower() for item in value.replace(";", ",").split(",") if item.strip()
+    )
 
 
 def _parse_int(name: str, value: str, minimum: int) -> int:
@@ -122,7 +124,9 @@ def load_settings(
         if env.get(name, "").strip():
             value = env[name].strip().lower()
             if value not in _CHOICES[name]:
-                raise ConfigError(f"{name} must be one of {', '.join(_CHOICES[name])}, got {value!r}")
+                raise ConfigError(
+                    f"{name} must be one of {', '.join(_CHOICES[name])}, got {value!r}"
+                )
             values[attr] = value
     if env.get("EVALUATOR_CONCURRENCY", "").strip():
         values["evaluator_concurrency"] = _parse_int(
@@ -159,14 +163,19 @@ def normalise_database_url(url: str) -> str:
 
 def check_settings(settings: Settings) -> None:
     """Raise ConfigError naming the first setting that production must not run with."""
-    if not settings.public_url.startswith(("http://", "https://")) or not urlsplit(
-        settings.public_url
-    ).netloc:
-        raise ConfigError(f"PUBLIC_URL must be an absolute http(s) URL, got {settings.public_url!r}")
+    if (
+        not settings.public_url.startswith(("http://", "https://"))
+        or not urlsplit(settings.public_url).netloc
+    ):
+        raise ConfigError(
+            f"PUBLIC_URL must be an absolute http(s) URL, got {settings.public_url!r}"
+        )
     if not settings.production:
         return
     if settings.secret_key == DEFAULT_SECRET_KEY:
-        raise ConfigError("SECRET_KEY is missing or left at its development default; set a random value")
+        raise ConfigError(
+            "SECRET_KEY is missing or left at its development default; set a random value"
+        )
     if len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
             f"SECRET_KEY is too short ({len(settings.secret_key)} characters); "

@@ -18,6 +18,10 @@ MIB = 1024 * KIB
 GIB = 1024 * MIB
 
 
+class SandboxUnavailable(Exception):
+    """The requested sandbox mode cannot work on this machine; the message says what is missing."""
+
+
 class Outcome(enum.StrEnum):
     """How a sandboxed run ended."""
 

@@ -1,0 +1,5 @@
+public class Typo {
+    public static void main(String[] args) {
+        System.out.printn("Hello World!");
+    }
+}

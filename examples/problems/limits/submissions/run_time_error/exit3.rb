@@ -1,0 +1,3 @@
+# Exits with status 3.
+gets
+exit 3

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Prints nothing at all.
+exit 0

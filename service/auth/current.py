@@ -1,0 +1,103 @@
+"""Who is signed in: Quart-Auth's signed cookie carries an opaque session id, resolved here.
+
+The session row and its user are loaded once per request and cached on the AuthUser; an
+unknown, revoked or expired session, a disabled user or a cookie with a bad signature counts
+as anonymous and the cookie is deleted in the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+
+from quart import current_app, has_request_context, request
+from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user
+from werkzeug.exceptions import Forbidden
+
+from service.auth.sessions import ActiveSession, load_session
+from service.db import get_db
+from service.models import User
+
+
+class SessionUser(AuthUser):
+    """The browser's session, resolved against the ``login_sessions`` table on first use."""
+
+    def __init__(self, auth_id: str | None, action: Action = Action.PASS) -> None:
+        super().__init__(auth_id, action)
+        self._loaded = False
+        self._active: ActiveSession | None = None
+
+    @classmethod
+    def signed_in(cls, token: str, active: ActiveSession) -> SessionUser:
+        """Return the user object for a session created during this request."""
+        user = cls(token)
+        user._loaded = True
+        user._active = active
+        return user
+
+    async def load(self) -> ActiveSession | None:
+        """Return the live session (querying the database at most once per request)."""
+        if self._loaded:
+            return self._active
+        self._loaded = True
+        if self._auth_id is None:
+            return None
+        async with get_db().session() as db:
+            self._active = await load_session(db, self._auth_id)
+            await db.commit()
+        if self._active is None:
+            self._auth_id = None
+            if has_request_context():  # a websocket cannot delete cookies
+                self.action = Action.DELETE
+        return self._active
+
+    @property
+    async def is_authenticated(self) -> bool:
+        """Return whether the cookie names a live session of an enabled user."""
+        return await self.load() is not None
+
+    @property
+    async def account(self) -> User | None:
+        """Return the signed-in user, or None."""
+        active = await self.load()
+        return None if active is None else active.user
+
+
+class SessionAuth(QuartAuth):
+    """Quart-Auth that also deletes a cookie whose signature does not verify."""
+
+    user_class = SessionUser
+
+    def resolve_user(self) -> AuthUser:
+        """Build the request's user; a present but unreadable cookie is deleted."""
+        user = super().resolve_user()
+        if user.auth_id is None and has_request_context() and self.cookie_name in request.cookies:
+            user.action = Action.DELETE
+        return user
+
+
+def session_user() -> SessionUser:
+    """Return the current request's SessionUser."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(user, SessionUser)
+    return user
+
+
+async def current_account() -> User | None:
+    """Return the signed-in user of this request, or None."""
+    return await session_user().account
+
+
+def staff_required[**P, T](func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Restrict a view to staff and admins (401 when signed out, 403 for others)."""
+
+    @wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        account = await current_account()
+        if account is None:
+            raise Unauthorized()
+        if not account.is_staff:
+            raise Forbidden("Only staff can do this.")
+        return await current_app.ensure_async(func)(*args, **kwargs)
+
+    return wrapper

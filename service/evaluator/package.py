@@ -1,0 +1,786 @@
+"""Problem packages in the Kattis/ICPC format (legacy and 2025-09), from a directory or a zip.
+
+``load_package`` reads ``problem.yaml`` (name, limits, validation, validator flags), DOMjudge's
+``.timelimit``, the test data under ``data/sample`` and ``data/secret`` (nested groups in sorted
+order), the output validator's sources, the statements and the example submissions with the
+verdicts they expect. A zip is extracted by this module itself, member by member, after every
+name, type and size has been checked (no absolute paths, ``..``, symlinks, duplicates, bombs).
+
+Exceptions::
+
+    PackageError          the package is malformed or unsafe; the message names the file
+    └── UnsupportedProblem  a valid package of a kind not judged yet (interactive, scoring, ...)
+
+Unknown ``problem.yaml`` keys are ignored (the 2025-09 spec would reject them) so packages made
+for newer tools still load. See docs/problem-packages.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from lzma import LZMAError
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.evaluator.checkers import CheckerFlagError, parse_flags
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+NEW_FORMAT_VERSIONS = ("2025-09", "2023-07", "2023-07-draft", "2025-09-draft", "draft")
+LEGACY_FORMAT_VERSIONS = ("legacy", "legacy-icpc")
+MAX_YAML_BYTES = 1 << 20
+
+#: Verdict codes a submission in each ``submissions/`` folder may get (Kattis and DOMjudge names).
+CATEGORY_VERDICTS: Mapping[str, tuple[str, ...]] = {
+    "accepted": ("AC",),
+    "slow_accepted": ("AC",),
+    "wrong_answer": ("WA",),
+    "time_limit_exceeded": ("TLE",),
+    "run_time_error": ("RE", "MLE"),
+    "memory_limit_exceeded": ("MLE",),
+    "compiler_error": ("CE",),
+    "output_limit": ("OLE",),
+    "no_output": ("WA",),
+    "rejected": ("WA", "TLE", "RE", "MLE", "OLE"),
+    "brute_force": ("TLE", "RE", "MLE"),
+}
+
+#: DOMjudge's ``@EXPECTED_RESULTS@`` names, as verdict codes.
+EXPECTED_RESULT_VERDICTS: Mapping[str, tuple[str, ...]] = {
+    "CORRECT": ("AC",),
+    "WRONG-ANSWER": ("WA",),
+    "TIMELIMIT": ("TLE",),
+    "RUN-ERROR": ("RE", "MLE"),
+    "MEMORY-LIMIT": ("MLE",),
+    "COMPILER-ERROR": ("CE",),
+    "NO-OUTPUT": ("WA",),
+    "OUTPUT-LIMIT": ("OLE",),
+}
+_EXPECTED_TAG = re.compile(rb"@EXPECTED_RESULTS@:?[ \t]*([A-Za-z_, \t-]*)")
+_TAG_SCAN_BYTES = 256 * 1024
+
+
+class PackageError(Exception):
+    """The package is malformed or unsafe; the message names the file and what is wrong."""
+
+
+class UnsupportedProblem(PackageError):
+    """The package is well formed but of a kind Verdict does not judge yet."""
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What an uploaded zip may hold; beyond it the zip is rejected before anything is written."""
+
+    max_members: int = 10_000
+    max_total_bytes: int = 1 << 30  # uncompressed, all members together
+    max_member_bytes: int = 512 << 20  # uncompressed, one member
+    max_ratio: float = 1100.0  # deflate cannot exceed ~1032:1; bzip2/lzma bombs can
+    ratio_floor_bytes: int = 1 << 20  # smaller members are never judged by their ratio
+
+
+DEFAULT_ZIP_LIMITS = ZipLimits()
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One test: ``name`` is its path under ``data/`` without extension, e.g. ``secret/g1/03``."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    input: Path
+    answer: Path
+    sample: bool
+    validator_flags: tuple[str, ...] = ()  # problem flags + the test's group/test yaml args
+
+
+@dataclass(frozen=True)
+class ProblemLimits:
+    """Limits from ``problem.yaml`` and ``.timelimit``; seconds and MiB."""
+
+    time_limit: float | None = None
+    time_multiplier: float = 5.0  # ac_to_time_limit
+    time_safety_margin: float = 2.0  # time_limit_to_tle
+    memory_mb: int = 2048
+    output_mb: int = 8
+    compilation_time: int = 60
+    compilation_memory_mb: int = 2048
+    validation_time: int = 60
+    validation_memory_mb: int = 2048
+    validation_output_mb: int = 8
+
+
+@dataclass(frozen=True)
+class PackagedSubmission:
+    """An example submission under ``submissions/`` and the verdicts it may get."""
+
+    path: str  # relative to submissions/, e.g. "accepted/a.py" or "accepted/multi"
+    files: tuple[Path, ...]
+    expected: tuple[str, ...]
+    category: str = ""  # the folder, e.g. "slow_accepted"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A loaded problem package."""
+
+    root: Path
+    slug: str
+    name: str
+    limits: ProblemLimits
+    validation: str  # "default" or "custom"
+    validator_flags: tuple[str, ...]
+    tests: tuple[TestCase, ...]
+    validator_files: tuple[Path, ...]
+    submissions: tuple[PackagedSubmission, ...]
+    statements: tuple[Path, ...] = ()
+    format_version: str = "legacy"
+
+    @property
+    def samples(self) -> tuple[TestCase, ...]:
+        """Return the sample tests."""
+        return tuple(test for test in self.tests if test.sample)
+
+
+def is_package(path: Path) -> bool:
+    """Return whether ``path`` looks like a problem package (a zip, or a dir with problem.yaml)."""
+    if path.is_dir():
+        return (path / "problem.yaml").is_file()
+    return path.is_file() and zipfile.is_zipfile(path)
+
+
+def load_package(
+    path: Path, *, extract_to: Path | None = None, zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS
+) -> Problem:
+    """Load a problem package from a directory or a .zip (extracted to ``extract_to`` or tmp)."""
+    path = Path(path)
+    if path.is_dir():
+        slug = _slug(path.resolve().name, path)
+        root = path.resolve()
+        _check_directory_links(root)
+        return _load_root(root, slug)
+    if not path.is_file():
+        raise PackageError(f"{path}: no such package (expected a directory or a .zip file)")
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    slug = _slug(stem, path)
+    if extract_to is not None:
+        extract_zip(path, extract_to, zip_limits)
+        return _load_root(_zip_root(extract_to, path), slug)
+    target = Path(tempfile.mkdtemp(prefix=f"verdict-{slug}-"))
+    try:
+        extract_zip(path, target, zip_limits)
+        return _load_root(_zip_root(target, path), slug)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _slug(name: str, path: Path) -> str:
+    if not SLUG.fullmatch(name):
+        raise PackageError(
+            f"{path}: the package name '{name}' must be 1-64 lowercase letters, digits, '-' or '_' "
+            "starting with a letter or digit: rename the directory or zip"
+        )
+    return name
+
+
+# --- zips -----------------------------------------------------------------------------------
+
+
+def extract_zip(archive: Path, target: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> None:
+    """Extract a package zip into ``target`` (created, must be empty) after checking members."""
+    target.mkdir(parents=True, exist_ok=True)
+    if any(target.iterdir()):
+        raise PackageError(f"{target}: the extraction directory is not empty")
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = _checked_members(bundle, archive, limits)
+            try:
+                for parts, info in members:
+                    _extract_member(bundle, info, target, parts, archive)
+            except BaseException:
+                _empty_directory(target)
+                raise
+    except (zipfile.BadZipFile, zlib.error, LZMAError, EOFError, NotImplementedError) as error:
+        raise PackageError(f"{archive.name}: not a readable zip archive ({error})") from None
+    except OSError as error:
+        raise PackageError(f"{archive.name}: cannot extract ({error.strerror})") from None
+
+
+def _checked_members(
+    bundle: zipfile.ZipFile, archive: Path, limits: ZipLimits
+) -> list[tuple[tuple[str, ...], zipfile.ZipInfo]]:
+    infos = bundle.infolist()
+    name = archive.name
+    if len(infos) > limits.max_members:
+        raise PackageError(
+            f"{name}: the zip holds {len(infos)} entries; at most {limits.max_members} are allowed"
+        )
+    members: list[tuple[tuple[str, ...], zipfile.ZipInfo]] = []
+    seen: dict[tuple[str, ...], bool] = {}  # path -> is a directory
+    prefixes: set[tuple[str, ...]] = set()  # every folder some member lies in
+    total = 0
+    for info in infos:
+        parts = _member_parts(info.filename, name)
+        kind = _member_kind(info)
+        if kind == "symlink":
+            raise PackageError(
+                f"{name}: '{info.filename}' is a symbolic link; links are not allowed"
+            )
+        if kind == "other":
+            raise PackageError(f"{name}: '{info.filename}' is not a regular file or directory")
+        if info.flag_bits & 0x1:
+            raise PackageError(f"{name}: '{info.filename}' is encrypted")
+        is_dir = kind == "dir"
+        if parts in seen and not (is_dir and seen[parts]):
+            raise PackageError(f"{name}: '{info.filename}' appears more than once")
+        for depth in range(1, len(parts)):
+            if seen.get(parts[:depth]) is False:
+                raise PackageError(f"{name}: '{info.filename}' is inside a file, not a directory")
+            prefixes.add(parts[:depth])
+        if not is_dir and parts in prefixes:
+            raise PackageError(f"{name}: '{info.filename}' is both a file and a directory")
+        seen[parts] = is_dir
+        if is_dir:
+            continue
+        size = info.file_size
+        if size > limits.max_member_bytes:
+            raise PackageError(
+                f"{name}: '{info.filename}' declares {_mib(size)} uncompressed; at most "
+                f"{_mib(limits.max_member_bytes)} per file"
+            )
+        if size >= limits.ratio_floor_bytes and size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise PackageError(
+                f"{name}: '{info.filename}' expands {size / max(info.compress_size, 1):.0f} times "
+                f"(at most {limits.max_ratio:.0f}): this looks like a zip bomb; store the file "
+                "with ordinary deflate compression"
+            )
+        total += size
+        if total > limits.max_total_bytes:
+            raise PackageError(
+                f"{name}: the zip declares more than {_mib(limits.max_total_bytes)} uncompressed "
+                "in total"
+            )
+        members.append((parts, info))
+    return members
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
+
+
+def _member_parts(filename: str, archive: str) -> tuple[str, ...]:
+    if "\\" in filename or "\x00" in filename:
+        raise PackageError(f"{archive}: '{filename}' has a backslash or NUL in its name")
+    if filename.startswith("/") or re.match(r"[A-Za-z]:", filename):
+        raise PackageError(f"{archive}: '{filename}' is an absolute path")
+    parts = tuple(part for part in filename.split("/") if part not in ("", "."))
+    if ".." in parts:
+        raise PackageError(f"{archive}: '{filename}' climbs out of the package with '..'")
+    if not parts:
+        raise PackageError(f"{archive}: a member has an empty name")
+    return parts
+
+
+def _member_kind(info: zipfile.ZipInfo) -> str:
+    kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
+    if kind == 0:  # no Unix file type recorded (Windows tools, Python's writestr)
+        return "dir" if info.filename.endswith("/") else "file"
+    if stat.S_ISLNK(kind):
+        return "symlink"
+    if stat.S_ISDIR(kind):
+        return "dir"
+    return "file" if stat.S_ISREG(kind) else "other"
+
+
+def _extract_member(
+    bundle: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    target: Path,
+    parts: tuple[str, ...],
+    archive: Path,
+) -> None:
+    directory = target.joinpath(*parts[:-1])
+    directory.mkdir(parents=True, exist_ok=True)
+    executable = info.create_system == 3 and (info.external_attr >> 16) & 0o111
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    descriptor = os.open(directory / parts[-1], flags, 0o755 if executable else 0o644)
+    written = 0
+    with os.fdopen(descriptor, "wb") as sink, bundle.open(info) as source:
+        while chunk := source.read(1 << 20):
+            written += len(chunk)
+            if written > info.file_size:  # pragma: no cover - zipfile stops at file_size itself
+                raise PackageError(f"{archive.name}: '{info.filename}' is larger than declared")
+            sink.write(chunk)
+
+
+def _empty_directory(target: Path) -> None:
+    for entry in target.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _zip_root(target: Path, archive: Path) -> Path:
+    if (target / "problem.yaml").is_file():
+        return target
+    entries = [
+        entry
+        for entry in target.iterdir()
+        if not entry.name.startswith(".") and entry.name != "__MACOSX"  # macOS resource forks
+    ]
+    if len(entries) == 1 and entries[0].is_dir() and (entries[0] / "problem.yaml").is_file():
+        return entries[0]
+    raise PackageError(
+        f"{archive.name}: no problem.yaml at the top of the zip or in its single top folder"
+    )
+
+
+def _check_directory_links(root: Path) -> None:
+    real_root = os.path.realpath(root)
+    for current, directories, files in os.walk(root):
+        for entry in (*directories, *files):
+            path = os.path.join(current, entry)
+            if not os.path.islink(path):
+                continue
+            resolved = os.path.realpath(path)
+            relative = os.path.relpath(path, root)
+            if os.path.commonpath([real_root, resolved]) != real_root:
+                raise PackageError(f"{relative}: symbolic link pointing outside the package")
+            if not os.path.exists(resolved):
+                raise PackageError(f"{relative}: broken symbolic link")
+
+
+# --- problem.yaml ---------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, root: Path) -> dict[str, Any]:
+    relative = path.relative_to(root).as_posix()
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise PackageError(f"{relative}: larger than {MAX_YAML_BYTES} bytes")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise PackageError(f"{relative}: not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise PackageError(f"{relative}: invalid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PackageError(f"{relative}: expected a map of keys at the top, got {_kind(data)}")
+    return data
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    if len(text) > 40:
+        text = text[:40] + "..."
+    return f"the text '{text}'" if isinstance(value, str) else f"'{text}'"
+
+
+def _number(
+    section: Mapping[str, Any], key: str, where: str, *, integer: bool, minimum: float | None = None
+) -> float | None:
+    if key not in section or section[key] is None:
+        return None
+    value = section[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PackageError(f"{where}: '{key}' must be a number, got {_kind(value)}")
+    if not -1e15 < value < 1e15:  # also catches inf, nan and ints too big for a float
+        raise PackageError(f"{where}: '{key}' is out of range, got {_kind(value)}")
+    if integer and not float(value).is_integer():
+        raise PackageError(f"{where}: '{key}' must be a whole number, got {value}")
+    if minimum is not None and value < minimum:
+        raise PackageError(f"{where}: '{key}' must be at least {minimum:g}, got {value}")
+    return float(value)
+
+
+def _positive(section: Mapping[str, Any], key: str, where: str, *, integer: bool) -> float | None:
+    value = _number(section, key, where, integer=integer)
+    if value is not None and value <= 0:
+        raise PackageError(f"{where}: '{key}' must be greater than 0, got {section[key]}")
+    return value
+
+
+def _flags(value: object, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list) and all(
+        isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
+    ):
+        return tuple(str(item) for item in value)
+    raise PackageError(
+        f"{where}: '{key}' must be a string or a list of strings, got {_kind(value)}"
+    )
+
+
+def _format_version(config: Mapping[str, Any]) -> str:
+    raw = config.get("problem_format_version")
+    if raw is None:
+        return "legacy"
+    version = str(raw).strip()
+    if version in LEGACY_FORMAT_VERSIONS or version in NEW_FORMAT_VERSIONS:
+        return version
+    known = ", ".join(LEGACY_FORMAT_VERSIONS + NEW_FORMAT_VERSIONS)
+    raise PackageError(f"problem.yaml: unknown problem_format_version '{version}' (known: {known})")
+
+
+def _name(config: Mapping[str, Any], slug: str) -> str:
+    name = config.get("name")
+    if name is None:
+        return slug
+    if isinstance(name, str | int | float) and not isinstance(name, bool):
+        return str(name).strip() or slug
+    if isinstance(name, dict) and name:
+        chosen = name.get("en", next(iter(name.values())))
+        if isinstance(chosen, str) and chosen.strip():
+            return chosen.strip()
+    raise PackageError("problem.yaml: 'name' must be a string or a map of language to name")
+
+
+def _validation(config: Mapping[str, Any], new_format: bool, has_validator: bool) -> str:
+    if new_format:
+        kinds = config.get("type", "pass-fail")
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+            raise PackageError("problem.yaml: 'type' must be a string or a list of strings")
+        unsupported = [kind for kind in kinds if kind != "pass-fail"]
+        if unsupported:
+            raise UnsupportedProblem(
+                f"problem.yaml: problem type '{' '.join(unsupported)}' is not supported yet "
+                "(only pass-fail problems are judged)"
+            )
+        return "custom" if has_validator else "default"
+    raw = config.get("validation", "default")
+    if not isinstance(raw, str):
+        raise PackageError(f"problem.yaml: 'validation' must be a string, got {_kind(raw)}")
+    words = raw.split()
+    if not words or words[0] not in ("default", "custom"):
+        raise PackageError(f"problem.yaml: 'validation' must be 'default' or 'custom', got '{raw}'")
+    extra = [word for word in words[1:]]
+    if extra:
+        unknown = [word for word in extra if word not in ("score", "interactive")]
+        if unknown:
+            raise PackageError(f"problem.yaml: unknown validation option '{unknown[0]}'")
+        raise UnsupportedProblem(
+            f"problem.yaml: validation '{raw}' is not supported yet ({' and '.join(extra)} "
+            "problems are not judged yet)"
+        )
+    return words[0]
+
+
+def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemLimits:
+    raw = config.get("limits", {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise PackageError(f"problem.yaml: 'limits' must be a map, got {_kind(raw)}")
+    where = "problem.yaml limits"
+    defaults = ProblemLimits()
+    multiplier = defaults.time_multiplier
+    margin = defaults.time_safety_margin
+    if new_format:
+        multiplier, margin = 2.0, 1.5  # the 2025-09 defaults of time_multipliers
+    multipliers = raw.get("time_multipliers", {}) or {}
+    if not isinstance(multipliers, dict):
+        raise PackageError(f"{where}: 'time_multipliers' must be a map, got {_kind(multipliers)}")
+    inner = f"{where} time_multipliers"
+    multiplier = _first(
+        _number(multipliers, "ac_to_time_limit", inner, integer=False, minimum=1),
+        _number(raw, "time_multiplier", where, integer=False, minimum=1),
+        multiplier,
+    )
+    margin = _first(
+        _number(multipliers, "time_limit_to_tle", inner, integer=False, minimum=1),
+        _number(raw, "time_safety_margin", where, integer=False, minimum=1),
+        margin,
+    )
+    time_limit = _positive(raw, "time_limit", where, integer=False)
+    if time_limit is None:
+        time_limit = _timelimit_file(root)
+
+    def whole(key: str, default: int) -> int:
+        value = _positive(raw, key, where, integer=True)
+        return default if value is None else int(value)
+
+    return ProblemLimits(
+        time_limit=time_limit,
+        time_multiplier=multiplier,
+        time_safety_margin=margin,
+        memory_mb=whole("memory", defaults.memory_mb),
+        output_mb=whole("output", defaults.output_mb),
+        compilation_time=whole("compilation_time", defaults.compilation_time),
+        compilation_memory_mb=whole("compilation_memory", defaults.compilation_memory_mb),
+        validation_time=whole("validation_time", defaults.validation_time),
+        validation_memory_mb=whole("validation_memory", defaults.validation_memory_mb),
+        validation_output_mb=whole("validation_output", defaults.validation_output_mb),
+    )
+
+
+def _first(*values: float | None) -> float:
+    for value in values:
+        if value is not None:
+            return value
+    raise AssertionError("the last value is a default")  # pragma: no cover
+
+
+def _timelimit_file(root: Path) -> float | None:
+    path = root / ".timelimit"
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise PackageError(f".timelimit: expected a number of seconds, got '{text[:40]}'") from None
+    if not 0 < value < float("inf"):
+        raise PackageError(f".timelimit: the time limit must be greater than 0, got '{text}'")
+    return value
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith((".", "-"))
+
+
+def _group_flags(directory: Path, root: Path, inherited: tuple[str, ...]) -> tuple[str, ...]:
+    for file_name in ("test_group.yaml", "testdata.yaml"):
+        path = directory / file_name
+        if path.is_file():
+            config = _read_yaml(path, root)
+            where = path.relative_to(root).as_posix()
+            for key in ("output_validator_args", "output_validator_flags"):
+                if key in config:
+                    return _flags(config[key], where, key)
+            return inherited
+    return inherited
+
+
+def _collect_tests(
+    directory: Path,
+    root: Path,
+    sample: bool,
+    problem_flags: tuple[str, ...],
+    inherited: tuple[str, ...],
+) -> list[TestCase]:
+    flags = _group_flags(directory, root, inherited)
+    entries: dict[str, Path] = {}
+    for entry in directory.iterdir():
+        if not _visible(entry):
+            continue
+        if entry.is_dir():
+            key = entry.name
+        elif entry.name.endswith(".in") and entry.is_file():
+            key = entry.name[:-3]
+        else:
+            continue
+        if key in entries:
+            relative = entry.relative_to(root).as_posix()
+            raise PackageError(f"{relative}: a test case and a test group share the name '{key}'")
+        entries[key] = entry
+    tests: list[TestCase] = []
+    for key in sorted(entries):
+        entry = entries[key]
+        if entry.is_dir():
+            tests.extend(_collect_tests(entry, root, sample, problem_flags, flags))
+            continue
+        answer = entry.with_name(key + ".ans")
+        name = entry.relative_to(root / "data").with_suffix("").as_posix()
+        if not answer.is_file():
+            raise PackageError(
+                f"{entry.relative_to(root).as_posix()}: the test has no answer file "
+                f"{answer.relative_to(root).as_posix()}"
+            )
+        test_flags = flags
+        settings = entry.with_name(key + ".yaml")
+        if settings.is_file():
+            config = _read_yaml(settings, root)
+            if "output_validator_args" in config:
+                where = settings.relative_to(root).as_posix()
+                test_flags = _flags(config["output_validator_args"], where, "output_validator_args")
+        tests.append(TestCase(name, entry, answer, sample, problem_flags + test_flags))
+    return tests
+
+
+def _tests(root: Path, problem_flags: tuple[str, ...]) -> tuple[TestCase, ...]:
+    data = root / "data"
+    if not data.is_dir():
+        raise PackageError("data/: missing (the tests go in data/sample and data/secret)")
+    top_flags = _group_flags(data, root, ())
+    tests: list[TestCase] = []
+    sample_dir = data / "sample"
+    if sample_dir.is_dir():
+        tests.extend(_collect_tests(sample_dir, root, True, problem_flags, top_flags))
+    secret_dir = data / "secret"
+    if not secret_dir.is_dir():
+        raise PackageError("data/secret/: missing (a package needs at least one secret test)")
+    secret = _collect_tests(secret_dir, root, False, problem_flags, top_flags)
+    if not secret:
+        raise PackageError("data/secret/: no test cases (expected .in and .ans files)")
+    return tuple(tests + secret)
+
+
+# --- programs and statements -----------------------------------------------------------------
+
+
+def _program_files(path: Path) -> tuple[Path, ...]:
+    if path.is_file():
+        return (path,)
+    found: list[Path] = []
+    for current, directories, files in os.walk(path):
+        directories[:] = sorted(name for name in directories if not name.startswith("."))
+        found.extend(
+            Path(current) / name for name in sorted(files) if not name.startswith((".", "-"))
+        )
+    return tuple(found)
+
+
+def _validator_files(root: Path, new_format: bool) -> tuple[Path, ...]:
+    single = root / "output_validator"
+    several = root / "output_validators"
+    order = (single, several) if new_format else (several, single)
+    for directory in order:
+        if not directory.is_dir():
+            continue
+        if directory is single:
+            return _program_files(directory)
+        programs = sorted(entry for entry in directory.iterdir() if _visible(entry))
+        if len(programs) > 1:
+            names = ", ".join(entry.name for entry in programs)
+            raise PackageError(
+                f"output_validators/: holds several validators ({names}); only one is supported"
+            )
+        if programs:
+            return _program_files(programs[0])
+    return ()
+
+
+def _expected_from_tags(files: Iterable[Path], root: Path) -> tuple[str, ...] | None:
+    for path in files:
+        with path.open("rb") as source:
+            head = source.read(_TAG_SCAN_BYTES)
+        match = _EXPECTED_TAG.search(head)
+        if match is None:
+            continue
+        names = [name.strip().upper() for name in match.group(1).decode().split(",")]
+        codes: list[str] = []
+        for name in filter(None, names):
+            if name not in EXPECTED_RESULT_VERDICTS:
+                known = ", ".join(EXPECTED_RESULT_VERDICTS)
+                raise PackageError(
+                    f"{path.relative_to(root).as_posix()}: unknown @EXPECTED_RESULTS@ result "
+                    f"'{name}' (known: {known})"
+                )
+            codes.extend(code for code in EXPECTED_RESULT_VERDICTS[name] if code not in codes)
+        if not codes:
+            raise PackageError(
+                f"{path.relative_to(root).as_posix()}: @EXPECTED_RESULTS@ lists no result"
+            )
+        return tuple(codes)
+    return None
+
+
+def _submissions(root: Path) -> tuple[PackagedSubmission, ...]:
+    base = root / "submissions"
+    if not base.is_dir():
+        return ()
+    found: list[PackagedSubmission] = []
+    for category in sorted(base.iterdir()):
+        if not category.is_dir() or category.name not in CATEGORY_VERDICTS:
+            continue  # submissions.yaml, README, folders of other tools
+        for entry in sorted(category.iterdir()):
+            if not _visible(entry):
+                continue
+            files = _program_files(entry)
+            if not files:
+                continue
+            tagged = _expected_from_tags(files, root)
+            expected = CATEGORY_VERDICTS[category.name] if tagged is None else tagged
+            path = f"{category.name}/{entry.name}"
+            found.append(PackagedSubmission(path, files, expected, category.name))
+    return tuple(found)
+
+
+def _statements(root: Path) -> tuple[Path, ...]:
+    found: list[Path] = []
+    for folder in ("statement", "problem_statement"):
+        directory = root / folder
+        if directory.is_dir():
+            found.extend(
+                sorted(
+                    entry
+                    for entry in directory.iterdir()
+                    if entry.is_file()
+                    and entry.name.startswith("problem.")
+                    and entry.suffix in (".md", ".tex", ".pdf")
+                )
+            )
+    return tuple(found)
+
+
+# --- the whole package -----------------------------------------------------------------------
+
+
+def _load_root(root: Path, slug: str) -> Problem:
+    config_path = root / "problem.yaml"
+    if not config_path.is_file():
+        raise PackageError("problem.yaml: missing at the top of the package")
+    config = _read_yaml(config_path, root)
+    version = _format_version(config)
+    new_format = version in NEW_FORMAT_VERSIONS
+    validator_files = _validator_files(root, new_format)
+    validation = _validation(config, new_format, bool(validator_files))
+    if validation == "custom" and not validator_files:
+        raise PackageError(
+            "problem.yaml: validation is 'custom' but output_validators/ holds no validator"
+        )
+    if validation == "default":
+        validator_files = ()
+    problem_flags = _flags(config.get("validator_flags"), "problem.yaml", "validator_flags")
+    tests = _tests(root, problem_flags)
+    if validation == "default":
+        for test in tests:
+            try:
+                parse_flags(test.validator_flags)
+            except CheckerFlagError as error:
+                raise PackageError(
+                    f"problem.yaml/test data: invalid flags for the default validator in test "
+                    f"{test.name}: {error}"
+                ) from None
+    distinct = {test.validator_flags for test in tests}
+    flags = distinct.pop() if len(distinct) == 1 else problem_flags
+    return Problem(
+        root=root,
+        slug=slug,
+        name=_name(config, slug),
+        limits=_limits(config, new_format, root),
+        validation=validation,
+        validator_flags=flags,
+        tests=tests,
+        validator_files=validator_files,
+        submissions=_submissions(root),
+        statements=_statements(root),
+        format_version=version,
+    )

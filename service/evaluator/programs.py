@@ -1,0 +1,314 @@
+"""Build a submitted program once and run it through a sandbox.
+
+A build directory on the host holds the sources; the compiler runs in the sandbox with that
+directory bound writable at ``/box``, and every run of the built program sees it read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.evaluator.languages import Language, compile_argv, run_argv
+from service.evaluator.sandbox.base import MIB, Bind, Limits, Outcome, RunResult, RunSpec, Sandbox
+from service.evaluator.verdicts import Verdict
+
+#: Largest total size of the source files of one submission.
+MAX_SOURCE_BYTES = 1 * MIB
+#: Most source files in one submission.
+MAX_SOURCE_FILES = 64
+#: Compiler messages kept (the rest is cut).
+MAX_COMPILE_OUTPUT = 64 * 1024
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,99}")
+_JAVA_MAIN = re.compile(r"\bstatic\b[^;{}()=]*\bvoid\s+main\s*\(")
+_JAVA_CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
+_JAVA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
+
+
+class SubmissionError(ValueError):
+    """The submitted files cannot be built as given; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program ready to run: its language, build directory and entry point."""
+
+    language: Language
+    directory: Path  # on the host; bound read-only at /box for runs
+    main: str  # main source file name inside the build directory
+    main_class: str = ""  # Java only
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of building a program: the program, or the CE/JE verdict and why."""
+
+    program: Program | None
+    verdict: Verdict | None  # None when built; CE or JE otherwise
+    output: str  # compiler messages (or the reason of the failure)
+    cpu_ms: int = 0
+    wall_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the program was built."""
+        return self.program is not None
+
+
+def compile_limits(seconds: float, memory_mb: int, language: Language) -> Limits:
+    """Return generous limits for a compiler run."""
+    return Limits(
+        cpu_time=seconds,
+        wall_time=seconds * 2 + 5,
+        memory=memory_mb * MIB,
+        output=MAX_COMPILE_OUTPUT,
+        stderr=MAX_COMPILE_OUTPUT,
+        file_size=256 * MIB,
+        box_size=512 * MIB,
+        processes=128,
+        open_files=256,
+        address_space=language.compile_address_space,
+    )
+
+
+def run_limits(
+    time_limit: float, memory_mb: int, output_mb: int, language: Language | None = None
+) -> Limits:
+    """Return the limits of one test run: CPU time, a wall clock backstop, memory and output."""
+    return Limits(
+        cpu_time=time_limit,
+        wall_time=time_limit * 3 + 1,
+        memory=memory_mb * MIB,
+        output=output_mb * MIB,
+        address_space=True if language is None else language.address_space,
+    )
+
+
+def stage_sources(language: Language, files: Sequence[Path], directory: Path) -> list[str]:
+    """Copy the files of ``language`` (and its headers) into ``directory``; return source names.
+
+    Raise SubmissionError for unsafe or duplicate names, no source, or too much source.
+    """
+    wanted = [f for f in files if language.matches(f.name) or _is_header(language, f.name)]
+    if not any(language.matches(f.name) for f in wanted):
+        raise SubmissionError(
+            f"no {language.name} source among the files; expected "
+            + " or ".join(language.extensions)
+        )
+    if len(wanted) > MAX_SOURCE_FILES:
+        raise SubmissionError(f"too many files ({len(wanted)}); at most {MAX_SOURCE_FILES}")
+    seen: set[str] = set()
+    total = 0
+    sources: list[str] = []
+    for path in wanted:
+        name = path.name
+        if not _SAFE_NAME.fullmatch(name):
+            raise SubmissionError(
+                f"file name {name!r} is not allowed: use letters, digits, '_', '.', '-', '+'"
+                " and do not start with '-' or '.'"
+            )
+        if name in seen:
+            raise SubmissionError(f"two files are named {name!r}")
+        seen.add(name)
+        if path.is_symlink() or not path.is_file():
+            raise SubmissionError(f"{name!r} is not a regular file")
+        total += path.stat().st_size
+        if total > MAX_SOURCE_BYTES:
+            raise SubmissionError(f"the sources exceed {MAX_SOURCE_BYTES // 1024} KiB")
+        target = directory / name
+        shutil.copyfile(path, target)
+        target.chmod(0o644)
+        if language.matches(name):
+            sources.append(name)
+    return sorted(sources)
+
+
+def _is_header(language: Language, name: str) -> bool:
+    return Path(name).suffix.lower() in language.header_extensions
+
+
+def choose_main(
+    language: Language, directory: Path, sources: Sequence[str], *, problem_slug: str = ""
+) -> tuple[str, str]:
+    """Return the main source file and, for Java, the class holding ``main``.
+
+    A single source is the main one; among several, the one named like the problem or
+    ``main`` (any case); Java takes the class with ``static void main``.
+    """
+    if language.finds_main_class:
+        return _java_main(directory, sources, problem_slug)
+    if len(sources) == 1:
+        return sources[0], ""
+    if language.all_sources and not any("{main" in part for part in language.run):
+        return sources[0], ""  # every file is compiled into one program that knows its entry
+    preferred = [name for name in sources if _named_like(name, problem_slug)]
+    if len(preferred) == 1:
+        return preferred[0], ""
+    wanted = f"main{language.extensions[0]}"
+    if problem_slug:
+        wanted += f" or {problem_slug}{language.extensions[0]}"
+    raise SubmissionError(
+        f"several {language.name} files ({', '.join(sources)}): name the main one {wanted}"
+    )
+
+
+def _named_like(name: str, problem_slug: str) -> bool:
+    stem = Path(name).stem.lower()
+    return stem == "main" or (bool(problem_slug) and stem == problem_slug.lower())
+
+
+def _java_main(directory: Path, sources: Sequence[str], problem_slug: str) -> tuple[str, str]:
+    found: list[tuple[str, str]] = []
+    for name in sources:
+        text = (directory / name).read_text("utf-8", errors="replace")
+        match = _JAVA_MAIN.search(text)
+        if match is None:
+            continue
+        classes = list(_JAVA_CLASS.finditer(text, 0, match.start()))
+        class_name = classes[-1].group(1) if classes else Path(name).stem
+        package = _JAVA_PACKAGE.search(text)
+        found.append((name, f"{package.group(1)}.{class_name}" if package else class_name))
+    if len(found) > 1:
+        found = [item for item in found if _named_like(item[0], problem_slug)] or found
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SubmissionError("no class has a `public static void main(String[] args)` method")
+    raise SubmissionError(
+        "several classes have a main method ("
+        + ", ".join(name for name, _ in found)
+        + "): keep one, or name its file Main.java"
+    )
+
+
+async def run_with_retry(sandbox: Sandbox, spec: RunSpec) -> RunResult:
+    """Run ``spec``; when the sandbox itself fails, try once more before reporting it."""
+    result = await sandbox.run(spec)
+    if result.outcome is Outcome.SANDBOX_ERROR:
+        result = await sandbox.run(spec)
+    return result
+
+
+async def build_program(
+    sandbox: Sandbox,
+    language: Language,
+    files: Sequence[Path],
+    directory: Path,
+    *,
+    problem_slug: str = "",
+    compile_seconds: float = 60,
+    compile_memory_mb: int = 2048,
+) -> BuildResult:
+    """Copy the sources into ``directory`` (empty, created by the caller) and compile them."""
+    try:
+        sources, main, main_class = await asyncio.to_thread(
+            _stage, language, files, directory, problem_slug
+        )
+    except SubmissionError as error:
+        return BuildResult(None, Verdict.CE, str(error))
+    except OSError as error:
+        return BuildResult(None, Verdict.JE, f"cannot stage the sources: {error}")
+    # The sandbox runs the compiler as an unprivileged uid: it must write into the directory.
+    os.chmod(directory, 0o777)  # noqa: S103
+    program = Program(language, directory, main, main_class)
+    argv = compile_argv(
+        language, main=main, sources=sources, main_class=main_class, memory_mb=compile_memory_mb
+    )
+    if argv is None:
+        os.chmod(directory, 0o755)  # noqa: S103
+        return BuildResult(program, None, "")
+    spec = RunSpec(
+        argv=argv,
+        limits=compile_limits(compile_seconds, compile_memory_mb, language),
+        workdir=directory,
+        workdir_writable=True,
+        env=dict(language.compile_env),
+    )
+    try:
+        result = await run_with_retry(sandbox, spec)
+    except OSError as error:
+        return BuildResult(None, Verdict.JE, f"sandbox failed: {error}")
+    os.chmod(directory, 0o755)  # noqa: S103
+    output = _compiler_output(result)
+    timing = {"cpu_ms": result.cpu_ms, "wall_ms": result.wall_ms}
+    if result.outcome is Outcome.SANDBOX_ERROR:
+        return BuildResult(None, Verdict.JE, f"sandbox failed: {result.message}", **timing)
+    if result.ok:
+        return BuildResult(program, None, output, **timing)
+    reason = {
+        Outcome.TIME_LIMIT: f"compilation took longer than {compile_seconds:g} s",
+        Outcome.WALL_TIME_LIMIT: f"compilation took longer than {compile_seconds:g} s",
+        Outcome.MEMORY_LIMIT: f"the compiler used more than {compile_memory_mb} MiB",
+        Outcome.OUTPUT_LIMIT: "the compiler printed too much",
+    }.get(result.outcome)
+    if reason is None and not output.strip():
+        reason = f"the compiler failed ({result.message or result.outcome.value})"
+    text = output if reason is None else (f"{reason}\n{output}" if output else reason)
+    return BuildResult(None, Verdict.CE, text, **timing)
+
+
+def _stage(
+    language: Language, files: Sequence[Path], directory: Path, problem_slug: str
+) -> tuple[list[str], str, str]:
+    sources = stage_sources(language, files, directory)
+    main, main_class = choose_main(language, directory, sources, problem_slug=problem_slug)
+    return sources, main, main_class
+
+
+def _compiler_output(result: RunResult) -> str:
+    data = (result.stdout + result.stderr)[:MAX_COMPILE_OUTPUT]
+    return data.decode("utf-8", errors="replace")
+
+
+async def run_program(
+    sandbox: Sandbox,
+    program: Program,
+    *,
+    limits: Limits,
+    stdin: Path | None = None,
+    args: Sequence[str] = (),
+    binds: Sequence[Bind] = (),
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run the built program once (retrying once if the sandbox fails) and report the run."""
+    language = program.language
+    argv = run_argv(
+        language,
+        main=program.main,
+        main_class=program.main_class,
+        memory_mb=max(limits.memory // MIB, 16),
+    )
+    if not language.address_space and limits.address_space:
+        limits = dataclasses.replace(limits, address_space=False)  # it would not even start
+    spec = RunSpec(
+        argv=[*argv, *args],
+        limits=limits,
+        workdir=program.directory,
+        binds=binds,
+        stdin=stdin,
+        env={**dict(language.run_env), **(env or {})},
+    )
+    return await run_with_retry(sandbox, spec)
+
+
+def make_readable_dir(parent: Path, name: str) -> Path:
+    """Create ``parent/name`` as a fresh directory the sandbox uid may read."""
+    path = parent / name
+    path.mkdir()
+    os.chmod(path, 0o755)  # noqa: S103  # the sandbox uid reads the build from here
+    return path
+
+
+def make_scratch_dir(parent: Path | None, prefix: str) -> Path:
+    """Create a fresh work directory (under ``parent`` or the temp dir) nobody else can list."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(path, 0o711)  # noqa: S103  # the sandbox uid may pass through, not list
+    return path

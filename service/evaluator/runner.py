@@ -1,0 +1,299 @@
+"""Judge one submission against a problem: compile once, run the tests, report events.
+
+``evaluate`` is an async generator, so the web process, a worker and the command line can all
+show progress as it happens; every sandbox run is awaited, never blocking the event loop.
+Tests run concurrently (at most the sandbox's slots at once) but are reported in order, so the
+submission's verdict is always the first non-AC test, whatever the timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import shutil
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.evaluator.languages import Language
+from service.evaluator.package import Problem, TestCase
+from service.evaluator.programs import (
+    Program,
+    build_program,
+    make_readable_dir,
+    make_scratch_dir,
+    run_limits,
+    run_program,
+)
+from service.evaluator.sandbox.base import Limits, Sandbox
+from service.evaluator.validators import (
+    Checker,
+    CustomValidator,
+    DefaultChecker,
+    ValidatorError,
+    build_validator,
+)
+from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
+
+#: Time limit used when neither the caller nor the package gives one.
+DEFAULT_TIME_LIMIT = 1.0
+
+
+class Mode(enum.StrEnum):
+    """How far to judge: contest stops at the first failed test, teaching runs them all."""
+
+    CONTEST = "contest"
+    TEACHING = "teaching"
+
+
+@dataclass(frozen=True)
+class CompileStarted:
+    """The submission's build began."""
+
+    language: str
+
+
+@dataclass(frozen=True)
+class CompileFinished:
+    """The build ended; ``verdict`` is CE or JE when it failed."""
+
+    ok: bool
+    output: str
+    verdict: Verdict | None = None
+    time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class TestFinished:
+    """One test was judged."""
+
+    index: int
+    name: str
+    verdict: Verdict
+    time_ms: int  # CPU time
+    wall_ms: int
+    memory_kb: int
+    message: str = ""
+    exit_code: int | None = None
+    signal: int | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Judging ended with the submission's verdict and score (share of tests passed)."""
+
+    verdict: Verdict
+    score: float
+    passed: int
+    total: int
+    max_time_ms: int = 0
+    max_memory_kb: int = 0
+    message: str = ""
+
+
+Event = CompileStarted | CompileFinished | TestFinished | Finished
+
+
+async def prepare_checker(
+    sandbox: Sandbox, problem: Problem, directory: Path
+) -> DefaultChecker | CustomValidator:
+    """Return the problem's checker, compiling its custom validator into ``directory``."""
+    if problem.validation != "custom":
+        return DefaultChecker()
+    if not problem.validator_files:
+        raise ValidatorError("validation is custom but output_validators/ holds no sources")
+    limits = problem.limits
+    return await build_validator(
+        sandbox,
+        problem.validator_files,
+        directory,
+        compile_seconds=limits.compilation_time,
+        compile_memory_mb=limits.compilation_memory_mb,
+        time_limit=limits.validation_time,
+        memory_mb=limits.validation_memory_mb,
+        output_mb=limits.validation_output_mb,
+    )
+
+
+async def evaluate(
+    sandbox: Sandbox,
+    problem: Problem,
+    language: Language,
+    files: Sequence[Path],
+    *,
+    mode: Mode = Mode.CONTEST,
+    time_limit: float | None = None,
+    checker: Checker | None = None,
+    concurrency: int | None = None,
+    scratch: Path | None = None,
+) -> AsyncGenerator[Event]:
+    """Judge ``files`` written in ``language`` on ``problem``, yielding events as they happen.
+
+    ``checker`` defaults to the problem's own (its custom validator is then built here: pass a
+    prepared one to judge many submissions). ``time_limit`` overrides the package's. Work files
+    live in a fresh directory under ``scratch`` (the system temp dir by default), removed at
+    the end.
+    """
+    workdir = await asyncio.to_thread(make_scratch_dir, scratch, "verdict-")
+    try:
+        async for event in _evaluate(
+            sandbox,
+            problem,
+            language,
+            files,
+            mode=mode,
+            time_limit=time_limit,
+            checker=checker,
+            concurrency=concurrency,
+            workdir=workdir,
+        ):
+            yield event
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+
+
+async def _evaluate(
+    sandbox: Sandbox,
+    problem: Problem,
+    language: Language,
+    files: Sequence[Path],
+    *,
+    mode: Mode,
+    time_limit: float | None,
+    checker: Checker | None,
+    concurrency: int | None,
+    workdir: Path,
+) -> AsyncIterator[Event]:
+    limits = problem.limits
+    total = len(problem.tests)
+    yield CompileStarted(language.id)
+    build = await build_program(
+        sandbox,
+        language,
+        files,
+        make_readable_dir(workdir, "build"),
+        problem_slug=problem.slug,
+        compile_seconds=limits.compilation_time,
+        compile_memory_mb=limits.compilation_memory_mb,
+    )
+    yield CompileFinished(build.ok, build.output, build.verdict, build.cpu_ms)
+    if build.program is None:
+        verdict = build.verdict or Verdict.CE
+        message = build.output if verdict is Verdict.JE else ""
+        yield Finished(verdict, 0.0, 0, total, message=message)
+        return
+    if checker is None:
+        try:
+            checker = await prepare_checker(
+                sandbox, problem, make_readable_dir(workdir, "validator")
+            )
+        except ValidatorError as error:
+            yield Finished(Verdict.JE, 0.0, 0, total, message=str(error))
+            return
+    seconds = time_limit or limits.time_limit or DEFAULT_TIME_LIMIT
+    run = _TestRun(
+        sandbox,
+        build.program,
+        checker,
+        run_limits(seconds, limits.memory_mb, limits.output_mb, language),
+        workdir,
+    )
+    window = max(1, concurrency or sandbox.slots)
+    results: list[TestFinished] = []
+    async for result in _in_order(run, problem.tests, window, stop_on_failure=mode is Mode.CONTEST):
+        results.append(result)
+        yield result
+    failed = next((r for r in results if r.verdict is not Verdict.AC), None)
+    passed = sum(r.verdict is Verdict.AC for r in results)
+    yield Finished(
+        verdict=Verdict.AC if failed is None else failed.verdict,
+        score=passed / total if total else 1.0,
+        passed=passed,
+        total=total,
+        max_time_ms=max((r.time_ms for r in results), default=0),
+        max_memory_kb=max((r.memory_kb for r in results), default=0),
+        message="" if failed is None else f"{failed.name}: {failed.message}".rstrip(": "),
+    )
+
+
+async def _in_order(
+    run: _TestRun, tests: Sequence[TestCase], window: int, *, stop_on_failure: bool
+) -> AsyncIterator[TestFinished]:
+    """Run tests with up to ``window`` at once and yield their results in test order."""
+    upcoming = iter(enumerate(tests))
+    pending: deque[asyncio.Task[TestFinished]] = deque()
+
+    def launch() -> None:
+        for index, test in upcoming:
+            pending.append(asyncio.create_task(run.test(index, test)))
+            return
+
+    try:
+        for _ in range(window):
+            launch()
+        while pending:
+            result = await pending.popleft()
+            yield result
+            if stop_on_failure and result.verdict is not Verdict.AC:
+                return
+            launch()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+class _TestRun:
+    """Runs one built program on tests and checks each output."""
+
+    def __init__(
+        self, sandbox: Sandbox, program: Program, checker: Checker, limits: Limits, workdir: Path
+    ) -> None:
+        self.sandbox = sandbox
+        self.program = program
+        self.checker = checker
+        self.limits = limits
+        self.workdir = workdir
+
+    async def test(self, index: int, test: TestCase) -> TestFinished:
+        """Run test ``index`` and judge its output; host I/O failures make it a JE."""
+        try:
+            result = await run_program(
+                self.sandbox, self.program, limits=self.limits, stdin=test.input
+            )
+        except OSError as error:
+            return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
+        verdict = run_verdict(result)
+        message = ""
+        if verdict is None:
+            try:
+                check = await self.checker.check(
+                    input=test.input,
+                    answer=test.answer,
+                    output=result.stdout,
+                    flags=test.validator_flags,
+                    scratch=make_readable_dir(self.workdir, f"test-{index}"),
+                )
+            except (ValidatorError, OSError) as error:
+                verdict, message = Verdict.JE, str(error)
+            else:
+                verdict = Verdict.AC if check.accepted else Verdict.WA
+                message = check.message
+        elif verdict is Verdict.JE:
+            message = f"sandbox failed: {result.message}"
+        elif verdict is Verdict.RE:
+            message = describe_exit(result)
+        else:
+            message = result.message
+        return TestFinished(
+            index=index,
+            name=test.name,
+            verdict=verdict,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            message=message,
+            exit_code=result.exit_code,
+            signal=result.signal,
+        )

@@ -1,0 +1,492 @@
+/*
+ * verdict-slotd: the per-slot run supervisor of the Verdict sandbox.
+ *
+ * One instance runs (as root) for each sandbox slot a harness process uses. It moves itself
+ * into the slot's cgroups once, at start: moving a process between cgroup v1 hierarchies costs
+ * ~10 ms (an RCU grace period), while a child forked here is born in them for free. Then, for
+ * every run the harness asks for over the SOCK_SEQPACKET socket on fd 3, it
+ *   - forks the child that starts a new session, sets the rlimits, drops to the slot's uid/gid
+ *     (root ignores RLIMIT_NPROC) and execs the command (bwrap) with an EMPTY environment;
+ *   - is a child subreaper, so every orphan of the run is reaped here;
+ *   - enforces the wall clock and the cgroup CPU limit; on timeout, CPU overrun, a "kill"
+ *     message (output overflow) or the harness going away it kills the process group, the
+ *     command and every other pid in the slot's cgroups;
+ *   - never waits for pipe EOF: it answers when the command and the cgroup are gone.
+ *
+ * Start: verdict-slotd STAGE CGROUP_PROCS...   (fd 3: the socket). It joins the cgroups, enters
+ * a network namespace and a mount namespace of its own (kept for all its runs) and answers
+ * "ready" or "error MSG".
+ * Request: one message, NUL-separated words
+ *     [-u UID -g GID] [-B PATH]... [-w WALL_MS] [-c CPU_MS -C CPU_FILE [-b CPU_BASE_US]] [-r RES:SOFT:HARD]...
+ *     [-j FD] -- ARGV...
+ *   with three fds attached (SCM_RIGHTS): the program's stdin, stdout and stderr. The i-th
+ *   "-B PATH" (a host path chosen by the harness) is bind-mounted on STAGE/i in the daemon's
+ *   private mount namespace for the run, so bwrap (unprivileged) can bind it from there
+ *   whatever the permissions of the path's ancestors.
+ * Answer: "exit STATUS TIMEDOUT CPUKILLED REQKILLED WALL_US JSON_EXIT CHILD_CPU_US"
+ *     or "error MESSAGE" when the command could not be started.
+ * Message "kill" during a run ends it. The daemon exits when the socket closes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SOCK_FD 3
+#define MAX_CGROUPS 8
+#define MAX_RLIMITS 16
+#define MAX_WORDS 4096
+#define MAX_MESSAGE (256 * 1024)
+#define MAX_FDS 40
+#define CPU_POLL_MS 50
+
+static const char *cgroup_procs[MAX_CGROUPS];
+static int n_cgroups = 0;
+static pid_t self_pid;
+static int sig_fd = -1;
+static long long children_cpu_before = 0;
+static const char *stage_dir = NULL;
+
+static void answer(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (n >= (int)sizeof buf) n = sizeof buf - 1;
+    if (send(SOCK_FD, buf, (size_t)n, MSG_NOSIGNAL) < 0) _exit(0);
+}
+
+static long long now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* CPU time used by a cgroup in microseconds: v1 cpuacct.usage (ns) or v2 cpu.stat. */
+static long long cgroup_cpu_us(const char *path) {
+    char buf[1024];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    if (buf[0] >= '0' && buf[0] <= '9') return strtoll(buf, NULL, 10) / 1000;
+    char *p = strstr(buf, "usage_usec ");
+    return p ? strtoll(p + 11, NULL, 10) : -1;
+}
+
+/* Kill every pid listed in the slot's cgroups but this daemon; return how many there were. */
+static int sweep_cgroups(void) {
+    int found = 0;
+    char buf[8192];
+    for (int i = 0; i < n_cgroups; i++) {
+        int fd = open(cgroup_procs[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n;
+        size_t have = 0;
+        while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
+            have += (size_t)n;
+            buf[have] = 0;
+            char *line = buf, *nl;
+            while ((nl = strchr(line, '\n')) != NULL) {
+                *nl = 0;
+                pid_t pid = (pid_t)atoi(line);
+                if (pid > 1 && pid != self_pid) {
+                    kill(pid, SIGKILL);
+                    found++;
+                }
+                line = nl + 1;
+            }
+            have = strlen(line);
+            memmove(buf, line, have);
+        }
+        close(fd);
+    }
+    return found;
+}
+
+static void kill_all(pid_t child) {
+    if (child > 0) {
+        kill(-child, SIGKILL);
+        kill(child, SIGKILL);
+    }
+    sweep_cgroups();
+}
+
+static rlim_t parse_limit(const char *text, char **end) {
+    if (strncmp(text, "inf", 3) == 0) {
+        *end = (char *)text + 3;
+        return RLIM_INFINITY;
+    }
+    return (rlim_t)strtoull(text, end, 10);
+}
+
+static int parse_rlimit(const char *arg, int *res, struct rlimit *rl) {
+    char *end;
+    *res = (int)strtol(arg, &end, 10);
+    if (*end != ':') return -1;
+    rl->rlim_cur = parse_limit(end + 1, &end);
+    if (*end != ':') return -1;
+    rl->rlim_max = parse_limit(end + 1, &end);
+    return *end == 0 ? 0 : -1;
+}
+
+/* Bind-mount source on STAGE/index (a directory or a file, like the source). */
+static int stage_mount(const char *source, int index) {
+    char target[4096];
+    struct stat st, cur;
+    if (stat(source, &st) < 0) return -1;
+    snprintf(target, sizeof target, "%s/%d", stage_dir, index);
+    int is_dir = S_ISDIR(st.st_mode);
+    if (lstat(target, &cur) == 0 && (S_ISDIR(cur.st_mode) != is_dir || S_ISLNK(cur.st_mode))) {
+        if ((S_ISDIR(cur.st_mode) ? rmdir(target) : unlink(target)) < 0) return -1;
+    }
+    if (is_dir) {
+        if (mkdir(target, 0755) < 0 && errno != EEXIST) return -1;
+    } else {
+        int made = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (made < 0) return -1;
+        close(made);
+    }
+    return mount(source, target, NULL, MS_BIND | MS_REC, NULL);
+}
+
+static void unstage(int count) {
+    char target[4096];
+    for (int i = 0; i < count; i++) {
+        snprintf(target, sizeof target, "%s/%d", stage_dir, i);
+        umount2(target, MNT_DETACH);
+    }
+}
+
+static void drain_signals(void) {
+    struct signalfd_siginfo si;
+    while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {}
+}
+
+/* Run one request; return 0 normally, -1 when the harness went away. */
+static int run(char **words, int n_words, int *fds, int n_fds) {
+    static char *empty_env[] = {NULL};
+    long uid = -1, gid = -1, wall_ms = 0, cpu_ms = 0;
+    long long cpu_base = 0;
+    const char *cpu_file = NULL;
+    int json_fd = -1;
+    int rl_res[MAX_RLIMITS];
+    struct rlimit rl_val[MAX_RLIMITS];
+    int n_rlimits = 0;
+    const char *binds[MAX_FDS];
+    int n_binds = 0;
+
+    optind = 0;
+    int opt;
+    while ((opt = getopt(n_words, words, "+u:g:B:w:c:C:b:r:j:")) != -1) {
+        switch (opt) {
+        case 'u': uid = atol(optarg); break;
+        case 'g': gid = atol(optarg); break;
+        case 'B':
+            if (n_binds == MAX_FDS) {
+                answer("error too many binds");
+                return 0;
+            }
+            binds[n_binds++] = optarg;
+            break;
+        case 'w': wall_ms = atol(optarg); break;
+        case 'c': cpu_ms = atol(optarg); break;
+        case 'C': cpu_file = optarg; break;
+        case 'b': cpu_base = atoll(optarg); break;
+        case 'j': json_fd = atoi(optarg); break;
+        case 'r':
+            if (n_rlimits == MAX_RLIMITS ||
+                parse_rlimit(optarg, &rl_res[n_rlimits], &rl_val[n_rlimits]) < 0) {
+                answer("error bad rlimit %s", optarg);
+                return 0;
+            }
+            n_rlimits++;
+            break;
+        default: answer("error bad option"); return 0;
+        }
+    }
+    if (optind >= n_words) { answer("error no command"); return 0; }
+    char **command = &words[optind];
+
+    int n_staged = 0;
+    for (int i = 0; i < n_binds; i++) {
+        if (stage_mount(binds[i], i) < 0) {
+            answer("error cannot stage bind %s: %s", binds[i], strerror(errno));
+            unstage(n_staged);
+            for (int j = 0; j < n_fds; j++) close(fds[j]);
+            return 0;
+        }
+        n_staged++;
+    }
+    int json_pipe[2] = {-1, -1}, err_pipe[2];
+    if ((json_fd >= 0 && pipe2(json_pipe, O_CLOEXEC) < 0) || pipe2(err_pipe, O_CLOEXEC) < 0) {
+        answer("error pipe: %s", strerror(errno));
+        unstage(n_staged);
+        for (int j = 0; j < n_fds; j++) close(fds[j]);
+        return 0;
+    }
+    drain_signals();
+    long long start = now_us();
+    pid_t child = fork();
+    if (child < 0) {
+        answer("error fork: %s", strerror(errno));
+        unstage(n_staged);
+        for (int j = 0; j < n_fds; j++) close(fds[j]);
+        return 0;
+    }
+    if (child == 0) {
+        const char *step = "fds";
+        /* Lift the fds we need above the ones we are about to fill, then place them:
+         * stdio at 0-2 and bwrap's status pipe at json_fd; close everything else. */
+        int high[4];
+        for (int i = 0; i < 3; i++)
+            if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
+        high[3] = json_fd >= 0 ? fcntl(json_pipe[1], F_DUPFD_CLOEXEC, 64) : -1;
+        if (json_fd >= 0 && high[3] < 0) goto fail;
+        int err_fd = fcntl(err_pipe[1], F_DUPFD_CLOEXEC, 64);
+        if (err_fd < 0) goto fail;
+        err_pipe[1] = err_fd;
+        for (int i = 0; i < 3; i++)
+            if (dup2(high[i], i) < 0) goto fail;
+        int first_free = 3;
+        if (json_fd >= 0) {
+            if (dup2(high[3], json_fd) < 0) goto fail;
+            if (json_fd > 3) syscall(SYS_close_range, 3, json_fd - 1, 0);
+            first_free = json_fd + 1;
+        }
+        syscall(SYS_close_range, first_free, 63, 0);
+        umask(022);
+        step = "setsid";
+        if (setsid() < 0) goto fail;
+        step = "setrlimit";
+        for (int i = 0; i < n_rlimits; i++)
+            if (setrlimit(rl_res[i], &rl_val[i]) < 0) goto fail;
+        if (gid >= 0) {
+            step = "setgroups";
+            if (setgroups(0, NULL) < 0) goto fail;
+            step = "setgid";
+            if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) goto fail;
+        }
+        if (uid >= 0) {
+            step = "setuid";
+            if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) goto fail;
+        }
+        /* Set after the uid change, which clears it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        step = "exec";
+        execve(command[0], command, empty_env);
+    fail:;
+        char msg[512];
+        int n = snprintf(msg, sizeof msg, "%s %s: %s", step, command[0], strerror(errno));
+        if (write(err_pipe[1], msg, (size_t)n) < 0) _exit(127);
+        _exit(127);
+    }
+    for (int i = 0; i < n_fds; i++) close(fds[i]);
+    close(err_pipe[1]);
+    if (json_pipe[1] >= 0) close(json_pipe[1]);
+
+    char errmsg[512];
+    ssize_t got = read(err_pipe[0], errmsg, sizeof errmsg - 1);
+    close(err_pipe[0]);
+    int status = 0, timed_out = 0, cpu_killed = 0, req_killed = 0, done = 0, gone = 0;
+    if (got > 0) {
+        errmsg[got] = 0;
+        kill_all(child);
+        waitpid(child, NULL, 0);
+        unstage(n_staged);
+        if (json_pipe[0] >= 0) close(json_pipe[0]);
+        answer("error %s", errmsg);
+        return 0;
+    }
+
+    long long deadline = wall_ms > 0 ? start + wall_ms * 1000LL : 0;
+    while (!done) {
+        long long now = now_us();
+        if (deadline && now >= deadline) {
+            timed_out = 1;
+            kill_all(child);
+            deadline = 0;
+        }
+        int timeout = 1000;
+        if (deadline) timeout = (int)((deadline - now + 999) / 1000);
+        if (cpu_ms > 0 && cpu_file && !cpu_killed && timeout > CPU_POLL_MS) timeout = CPU_POLL_MS;
+        struct pollfd pfd[2] = {{sig_fd, POLLIN, 0}, {SOCK_FD, POLLIN, 0}};
+        int ready = poll(pfd, gone ? 1 : 2, timeout);
+        if (ready > 0 && pfd[0].revents) {
+            drain_signals();
+            pid_t p;
+            int st;
+            while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+                if (p == child) {
+                    status = st;
+                    done = 1;
+                }
+        }
+        if (ready > 0 && !gone && pfd[1].revents) {
+            char msg[64];
+            ssize_t n = recv(SOCK_FD, msg, sizeof msg, MSG_DONTWAIT);
+            if (n <= 0 && !(n < 0 && errno == EAGAIN)) gone = 1;
+            req_killed = 1;
+            kill_all(child);
+        }
+        if (ready == 0 && cpu_ms > 0 && cpu_file && !cpu_killed) {
+            long long used = cgroup_cpu_us(cpu_file);
+            if (used - cpu_base > cpu_ms * 1000LL) {
+                cpu_killed = 1;
+                kill_all(child);
+            }
+        }
+    }
+    long long wall = now_us() - start;
+
+    /* The command is gone: end whatever is left of the run and reap every orphan. */
+    for (int round = 0; round < 500; round++) {
+        int left = sweep_cgroups();
+        pid_t p;
+        while ((p = waitpid(-1, NULL, WNOHANG)) > 0) {}
+        int no_children = p < 0 && errno == ECHILD;
+        if (left == 0 && no_children) break;
+        struct pollfd pfd = {sig_fd, POLLIN, 0};
+        if (poll(&pfd, 1, no_children ? 1 : 10) > 0) drain_signals();
+    }
+
+    unstage(n_staged);
+    int json_exit = -1;
+    if (json_pipe[0] >= 0) {
+        char buf[4096];
+        fcntl(json_pipe[0], F_SETFL, O_NONBLOCK);
+        ssize_t n = read(json_pipe[0], buf, sizeof buf - 1);
+        close(json_pipe[0]);
+        if (n > 0) {
+            buf[n] = 0;
+            char *p = strstr(buf, "\"exit-code\"");
+            if (p && (p = strchr(p, ':')) != NULL) json_exit = atoi(p + 1);
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    long long children_cpu = (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
+                             (long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+    if (gone) return -1;
+    answer("exit %d %d %d %d %lld %d %lld", status, timed_out, cpu_killed, req_killed, wall,
+           json_exit, children_cpu - children_cpu_before);
+    children_cpu_before = children_cpu;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    self_pid = getpid();
+    syscall(SYS_close_range, SOCK_FD + 1, ~0U, 0);
+    if (argc < 2) {
+        answer("error usage: verdict-slotd STAGE CGROUP_PROCS...");
+        return 1;
+    }
+    stage_dir = argv[1];
+    for (int i = 2; i < argc && n_cgroups < MAX_CGROUPS; i++) cgroup_procs[n_cgroups++] = argv[i];
+
+    char pid_text[32];
+    snprintf(pid_text, sizeof pid_text, "%d\n", (int)self_pid);
+    for (int i = 0; i < n_cgroups; i++) {
+        int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, pid_text, strlen(pid_text)) < 0) {
+            answer("error cannot join cgroup %s: %s", cgroup_procs[i], strerror(errno));
+            return 1;
+        }
+        close(fd);
+    }
+    /* The slot's own network namespace (loopback down, nothing else), made once: creating and
+     * destroying one per run costs more than all the rest of bwrap's setup. Runs of this slot
+     * follow each other and leave nothing in it (their sockets die with them). */
+    if (unshare(CLONE_NEWNET) < 0) {
+        answer("error cannot create the slot network namespace: %s", strerror(errno));
+        return 1;
+    }
+    /* Staged binds stay in this daemon's own mount namespace, never seen by the host. */
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+        answer("error cannot create the slot mount namespace: %s", strerror(errno));
+        return 1;
+    }
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+        answer("error cannot become a child subreaper: %s", strerror(errno));
+        return 1;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sig_fd < 0) {
+        answer("error signalfd: %s", strerror(errno));
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    answer("ready");
+
+    static char message[MAX_MESSAGE + 1];
+    char *words[MAX_WORDS + 1];
+    for (;;) {
+        struct iovec iov = {message, MAX_MESSAGE};
+        union {
+            char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+            struct cmsghdr align;
+        } control;
+        struct msghdr msg = {0};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        ssize_t n = recvmsg(SOCK_FD, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        int fds[MAX_FDS], n_fds = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                for (int i = 0; i < count; i++) {
+                    int fd;
+                    memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    if (n_fds < MAX_FDS) fds[n_fds++] = fd;
+                    else close(fd);
+                }
+            }
+        if (n_fds < 3 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+            for (int i = 0; i < n_fds; i++) close(fds[i]);
+            if (n == 4 && memcmp(message, "kill", 4) == 0) continue; /* late kill: run over */
+            answer("error bad request");
+            continue;
+        }
+        message[n] = 0;
+        int n_words = 0;
+        words[n_words++] = "verdict-slotd";
+        for (char *p = message; p < message + n && n_words < MAX_WORDS; p += strlen(p) + 1)
+            words[n_words++] = p;
+        words[n_words] = NULL;
+        if (run(words, n_words, fds, n_fds) < 0) return 0;
+    }
+}

@@ -1,0 +1,262 @@
+"""Verify a problem package: judge every packaged submission and compare with what it expects.
+
+What a submission expects comes from the package loader (its folder, or DOMjudge's
+``@EXPECTED_RESULTS@`` tag). The time limit is, in order: the one given, the package's, or
+derived as problemtools does: the slowest accepted submission's CPU time times the package's
+time multiplier (default 5), rounded up to whole seconds. Submissions expected to exceed the
+time limit are judged at the limit times the safety margin (default 2), so that a merely
+borderline one is caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.evaluator.languages import (
+    Language,
+    UnknownLanguageError,
+    get_language,
+    language_for_files,
+)
+from service.evaluator.package import PackagedSubmission, Problem
+from service.evaluator.programs import make_readable_dir, make_scratch_dir
+from service.evaluator.runner import (
+    DEFAULT_TIME_LIMIT,
+    CompileFinished,
+    Finished,
+    Mode,
+    TestFinished,
+    evaluate,
+    prepare_checker,
+)
+from service.evaluator.sandbox.base import Sandbox
+from service.evaluator.validators import Checker, ValidatorError
+from service.evaluator.verdicts import Verdict
+
+#: Time limit (seconds) given to accepted submissions while deriving the real one.
+DERIVATION_TIME_LIMIT = 10.0
+
+
+class VerifyError(Exception):
+    """The package cannot be verified at all (e.g. its output validator does not build)."""
+
+
+@dataclass(frozen=True)
+class SubmissionReport:
+    """How one packaged submission was judged, against what it expects."""
+
+    path: str
+    language: str | None
+    expected: tuple[str, ...]
+    verdict: Verdict | None = None
+    ok: bool | None = None  # None when skipped
+    skipped: str | None = None  # why it was not judged
+    max_time_ms: int = 0
+    message: str = ""
+    time_limit_s: float | None = None  # the limit it was judged at
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of verifying a package."""
+
+    problem: str
+    time_limit_s: float
+    time_limit_source: str  # "given", "package", "derived" or "default"
+    submissions: tuple[SubmissionReport, ...] = field(default=())
+
+    @property
+    def judged(self) -> int:
+        """Return how many submissions were judged."""
+        return sum(report.skipped is None for report in self.submissions)
+
+    @property
+    def matched(self) -> int:
+        """Return how many judged submissions got an expected verdict."""
+        return sum(report.ok is True for report in self.submissions)
+
+    @property
+    def mismatched(self) -> int:
+        """Return how many judged submissions got a verdict they do not expect."""
+        return sum(report.ok is False for report in self.submissions)
+
+    @property
+    def skipped(self) -> int:
+        """Return how many submissions were not judged."""
+        return sum(report.skipped is not None for report in self.submissions)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether no judged submission mismatched."""
+        return self.mismatched == 0
+
+
+def derive_time_limit(slowest_ms: int, multiplier: float) -> float:
+    """Return the slowest accepted time times ``multiplier``, rounded up to whole seconds."""
+    # Round to the millisecond first so that 0.2 s x 5 stays exactly 1 s.
+    scaled_ms = round(slowest_ms * multiplier)
+    return float(max(1, math.ceil(scaled_ms / 1000)))
+
+
+def is_accepted_for_timing(submission: PackagedSubmission) -> bool:
+    """Return whether a submission's CPU time sets the time limit (``accepted/`` only)."""
+    return submission.category == "accepted" and submission.expected == ("AC",)
+
+
+async def verify(
+    sandbox: Sandbox,
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    scratch: Path | None = None,
+    on_report: Callable[[SubmissionReport], None] | None = None,
+) -> VerifyReport:
+    """Judge every submission of ``problem`` concurrently and compare with its expectations.
+
+    Raise VerifyError when the problem's output validator cannot be built.
+    """
+    reports: dict[str, SubmissionReport] = {}
+    judgeable: list[tuple[PackagedSubmission, Language]] = []
+    for submission in problem.submissions:
+        language, known_id, reason = _language_of(submission)
+        if language is None:
+            reports[submission.path] = _skip(submission, reason, known_id)
+        elif not submission.expected:
+            reports[submission.path] = _skip(
+                submission, "its folder says nothing about the expected verdict", language.id
+            )
+        else:
+            judgeable.append((submission, language))
+    for report in reports.values():
+        if on_report is not None:
+            on_report(report)
+
+    workdir = await asyncio.to_thread(make_scratch_dir, scratch, "verdict-verify-")
+    try:
+        try:
+            checker = await prepare_checker(sandbox, problem, make_readable_dir(workdir, "checker"))
+        except ValidatorError as error:
+            raise VerifyError(str(error)) from error
+        judge = _Judge(sandbox, problem, checker, workdir, on_report)
+
+        limits = problem.limits
+        if time_limit is not None:
+            limit, source = time_limit, "given"
+        elif limits.time_limit is not None:
+            limit, source = limits.time_limit, "package"
+        else:
+            timing = [item for item in judgeable if is_accepted_for_timing(item[0])]
+            judgeable = [item for item in judgeable if not is_accepted_for_timing(item[0])]
+            timed = await judge.all(timing, DERIVATION_TIME_LIMIT)
+            reports.update((report.path, report) for report in timed)
+            times = [report.max_time_ms for report in timed if report.verdict is Verdict.AC]
+            if times:
+                limit, source = derive_time_limit(max(times), limits.time_multiplier), "derived"
+            else:
+                limit, source = DEFAULT_TIME_LIMIT, "default"
+        margin = limits.time_safety_margin
+        slow = [item for item in judgeable if "TLE" in item[0].expected]
+        rest = [item for item in judgeable if "TLE" not in item[0].expected]
+        results = await asyncio.gather(judge.all(rest, limit), judge.all(slow, limit * margin))
+        for group in results:
+            reports.update((report.path, report) for report in group)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+
+    ordered = tuple(reports[s.path] for s in problem.submissions)
+    return VerifyReport(problem.slug, limit, source, ordered)
+
+
+def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str | None, str]:
+    """Return the offered language, else the known language id (if any) and why it is skipped."""
+    try:
+        known = language_for_files(f.name for f in submission.files)
+    except UnknownLanguageError as error:
+        return None, None, str(error)
+    try:
+        return get_language(known.id), known.id, ""
+    except UnknownLanguageError:
+        return None, known.id, f"{known.name} is not installed on this machine"
+
+
+def _skip(submission: PackagedSubmission, reason: str, language: str | None) -> SubmissionReport:
+    return SubmissionReport(
+        path=submission.path, language=language, expected=submission.expected, skipped=reason
+    )
+
+
+class _Judge:
+    """Judges packaged submissions, at most the sandbox's slots at once."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        problem: Problem,
+        checker: Checker,
+        workdir: Path,
+        on_report: Callable[[SubmissionReport], None] | None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.problem = problem
+        self.checker = checker
+        self.workdir = workdir
+        self.on_report = on_report
+        self.slots = asyncio.Semaphore(max(1, sandbox.slots))
+
+    async def all(
+        self, submissions: Sequence[tuple[PackagedSubmission, Language]], time_limit: float
+    ) -> list[SubmissionReport]:
+        """Judge ``submissions`` concurrently at ``time_limit``."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self.one(submission, language, time_limit)
+                    for submission, language in submissions
+                )
+            )
+        )
+
+    async def one(
+        self, submission: PackagedSubmission, language: Language, time_limit: float
+    ) -> SubmissionReport:
+        """Judge one submission in contest mode and compare its verdict."""
+        async with self.slots:
+            finished: Finished | None = None
+            slowest = 0
+            compile_output = ""
+            async for event in evaluate(
+                self.sandbox,
+                self.problem,
+                language,
+                submission.files,
+                mode=Mode.CONTEST,
+                time_limit=time_limit,
+                checker=self.checker,
+                concurrency=1,
+                scratch=self.workdir,
+            ):
+                if isinstance(event, TestFinished):
+                    slowest = max(slowest, event.time_ms)
+                elif isinstance(event, CompileFinished) and not event.ok:
+                    compile_output = event.output.strip()
+                elif isinstance(event, Finished):
+                    finished = event
+        assert finished is not None  # evaluate always ends with Finished
+        report = SubmissionReport(
+            path=submission.path,
+            language=language.id,
+            expected=submission.expected,
+            verdict=finished.verdict,
+            ok=finished.verdict.value in submission.expected,
+            max_time_ms=slowest,
+            message=finished.message or compile_output,
+            time_limit_s=time_limit,
+        )
+        if self.on_report is not None:
+            self.on_report(report)
+        return report

@@ -1,0 +1,388 @@
+"""Building and running programs: source staging, main selection, and every language for real."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.evaluator.languages import LANGUAGES, known_language, offered_ids
+from service.evaluator.programs import (
+    BuildResult,
+    build_program,
+    make_readable_dir,
+    make_scratch_dir,
+    run_limits,
+    run_program,
+)
+from service.evaluator.sandbox.base import Outcome, RunSpec, Sandbox
+from service.evaluator.verdicts import Verdict
+from tests.evaluator.fakes import FakeSandbox, real_sandbox
+from tests.helpers import require_or_skip
+
+#: Languages whose toolchain CI installs (.ci/run): their real test may not be skipped there.
+CI_LANGUAGES = {
+    "python3",
+    "c",
+    "cpp",
+    "java",
+    "javascript",
+    "rust",
+    "go",
+    "ruby",
+    "bash",
+    "perl",
+    "awk",
+    "lua",
+    "pascal",
+    "fortran",
+}
+
+#: Programs reading an integer and printing it doubled, by language: (file name, source).
+DOUBLERS = {
+    "python3": ("double.py", "print(int(input()) * 2)\n"),
+    "c": (
+        "double.c",
+        '#include <stdio.h>\nint main(void) { long n; if (scanf("%ld", &n) != 1) return 1;'
+        ' printf("%ld\\n", n * 2); return 0; }\n',
+    ),
+    "cpp": (
+        "double.cpp",
+        "#include <iostream>\nint main() { long n; std::cin >> n; std::cout << n * 2 << '\\n'; }\n",
+    ),
+    "java": (
+        "Double.java",
+        "import java.util.Scanner;\npublic class Double { public static void main(String[] args)"
+        " { System.out.println(new Scanner(System.in).nextLong() * 2); } }\n",
+    ),
+    "javascript": (
+        "double.js",
+        'const n = Number(require("fs").readFileSync(0, "utf8").trim());\nconsole.log(n * 2);\n',
+    ),
+    "rust": (
+        "double.rs",
+        "use std::io::Read;\nfn main() { let mut s = String::new();"
+        " std::io::stdin().read_to_string(&mut s).unwrap();"
+        ' let n: i64 = s.trim().parse().unwrap(); println!("{}", n * 2); }\n',
+    ),
+    "go": (
+        "double.go",
+        'package main\nimport "fmt"\n'
+        "func main() { var n int64; fmt.Scan(&n); fmt.Println(n * 2) }\n",
+    ),
+    "ruby": ("double.rb", "puts gets.to_i * 2\n"),
+    "bash": ("double.sh", "read -r n\necho $((n * 2))\n"),
+    "perl": ("double.pl", 'my $n = <STDIN>;\nprint $n * 2, "\\n";\n'),
+    "awk": ("double.awk", "{ print $1 * 2 }\n"),
+    "lua": ("double.lua", 'print(io.read("n") * 2)\n'),
+    "pascal": (
+        "double.pas",
+        "program double;\nvar n: int64;\nbegin\n  readln(n);\n  writeln(n * 2);\nend.\n",
+    ),
+    "fortran": (
+        "double.f90",
+        "program double\n  integer(8) :: n\n  read(*, *) n\n"
+        "  print '(I0)', n * 2\nend program double\n",
+    ),
+    "kotlin": ("double.kt", "fun main() { println(readLine()!!.trim().toLong() * 2) }\n"),
+    "haskell": ("double.hs", 'main = interact $ \\s -> show (2 * read s :: Integer) ++ "\\n"\n'),
+    "csharp": (
+        "double.cs",
+        "class P { static void Main() {"
+        " System.Console.WriteLine(long.Parse(System.Console.ReadLine().Trim()) * 2); } }\n",
+    ),
+}
+
+
+def write(directory: Path, files: dict[str, str]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in files.items():
+        path = directory / name
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Iterator[Path]:
+    """A scratch dir the sandbox uid can traverse (pytest's tmp_path is private to root)."""
+    path = make_scratch_dir(None, "verdict-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def build(
+    sandbox: Sandbox, language_id: str, files: list[Path], work: Path, slug: str = ""
+) -> BuildResult:
+    directory = make_readable_dir(work, f"build-{len(list(work.iterdir()))}")
+    return await build_program(
+        sandbox, known_language(language_id), files, directory, problem_slug=slug
+    )
+
+
+def compiled(sandbox: FakeSandbox) -> RunSpec:
+    return next(spec for spec in sandbox.specs if spec.workdir_writable)
+
+
+# --- staging and main selection (fake sandbox) ---------------------------------------------
+
+
+async def test_c_compiles_every_source_and_copies_headers(tmp_path: Path, work: Path) -> None:
+    files = write(tmp_path / "src", {"main.c": "", "util.c": "", "util.h": "", "notes.txt": ""})
+    sandbox = FakeSandbox()
+
+    built = await build(sandbox, "c", files, work)
+
+    assert built.program is not None
+    assert compiled(sandbox).argv[-3:] == ["main.c", "util.c", "-lm"]
+    assert sorted(p.name for p in built.program.directory.iterdir()) == [
+        "main.c",
+        "util.c",
+        "util.h",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "slug", "main"),
+    [
+        (["only.py"], "", "only.py"),
+        (["helper.py", "main.py"], "", "main.py"),
+        (["helper.py", "sum.py"], "sum", "sum.py"),
+        (["helper.py", "Main.py"], "", "Main.py"),
+    ],
+)
+async def test_python_runs_the_file_named_like_the_problem_or_main(
+    tmp_path: Path, work: Path, names: list[str], slug: str, main: str
+) -> None:
+    files = write(tmp_path / "src", dict.fromkeys(names, "pass\n"))
+
+    built = await build(FakeSandbox(), "python3", files, work, slug)
+
+    assert built.program is not None
+    assert built.program.main == main
+
+
+async def test_several_python_files_without_a_main_one_is_a_compile_error(
+    tmp_path: Path, work: Path
+) -> None:
+    files = write(tmp_path / "src", {"a.py": "", "b.py": ""})
+    sandbox = FakeSandbox()
+
+    built = await build(sandbox, "python3", files, work, "sum")
+
+    assert built.verdict is Verdict.CE
+    assert "name the main one main.py or sum.py" in built.output
+    assert sandbox.specs == []
+
+
+async def test_java_finds_the_class_with_main_and_its_package(tmp_path: Path, work: Path) -> None:
+    files = write(
+        tmp_path / "src",
+        {
+            "Util.java": "class Util { static int twice(int x) { return 2 * x; } }\n",
+            "Solution.java": "package judge;\n\npublic class Solution {\n"
+            "    public static void main(String[] args) {}\n}\n",
+        },
+    )
+    sandbox = FakeSandbox()
+
+    built = await build(sandbox, "java", files, work)
+
+    assert built.program is not None
+    assert (built.program.main, built.program.main_class) == ("Solution.java", "judge.Solution")
+    assert compiled(sandbox).argv[-2:] == ["Solution.java", "Util.java"]
+
+
+async def test_java_without_main_is_a_compile_error(tmp_path: Path, work: Path) -> None:
+    files = write(tmp_path / "src", {"A.java": "class A {}\n"})
+
+    built = await build(FakeSandbox(), "java", files, work)
+
+    assert built.verdict is Verdict.CE
+    assert "no class has a `public static void main" in built.output
+
+
+@pytest.mark.parametrize("name", ["-o.c", ".hidden.c", "a b.c", "x;rm.c"])
+async def test_file_names_that_could_inject_arguments_are_refused(
+    tmp_path: Path, work: Path, name: str
+) -> None:
+    source = tmp_path / "src" / "good.c"
+    source.parent.mkdir()
+    source.write_text("int main(void) { return 0; }\n")
+    odd = source.with_name(name)
+    source.rename(odd)
+    sandbox = FakeSandbox()
+
+    built = await build(sandbox, "c", [odd], work)
+
+    assert built.verdict is Verdict.CE
+    assert "is not allowed" in built.output
+    assert sandbox.specs == []
+
+
+async def test_a_symlinked_source_is_refused(tmp_path: Path, work: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    link = tmp_path / "src" / "main.c"
+    link.parent.mkdir()
+    link.symlink_to(secret)
+
+    built = await build(FakeSandbox(), "c", [link], work)
+
+    assert built.verdict is Verdict.CE
+    assert "not a regular file" in built.output
+
+
+async def test_too_much_source_is_a_compile_error(tmp_path: Path, work: Path) -> None:
+    files = write(tmp_path / "src", {"big.py": "#" * (2 * 1024 * 1024)})
+
+    built = await build(FakeSandbox(), "python3", files, work)
+
+    assert built.verdict is Verdict.CE
+    assert "exceed" in built.output
+
+
+async def test_no_source_of_the_language_is_a_compile_error(tmp_path: Path, work: Path) -> None:
+    files = write(tmp_path / "src", {"a.py": ""})
+
+    built = await build(FakeSandbox(), "c", files, work)
+
+    assert built.verdict is Verdict.CE
+    assert "no C source" in built.output
+
+
+async def test_compiles_get_generous_limits_and_runs_the_problem_limits(
+    tmp_path: Path, work: Path
+) -> None:
+    files = write(tmp_path / "src", {"Main.java": "class Main { static void main() {} }"})
+    sandbox = FakeSandbox()
+    built = await build(sandbox, "java", files, work)
+    assert built.program is not None
+
+    await run_program(
+        sandbox, built.program, limits=run_limits(1.5, 256, 8, built.program.language)
+    )
+    await run_program(sandbox, built.program, limits=run_limits(1.5, 256, 8))  # AS forced off
+
+    compile_spec, run_spec, forced_spec = sandbox.specs
+    assert not forced_spec.limits.address_space
+    assert compile_spec.workdir_writable and not run_spec.workdir_writable
+    assert compile_spec.limits.processes >= 64
+    assert not compile_spec.limits.address_space and not run_spec.limits.address_space
+    assert run_spec.limits.cpu_time == 1.5
+    assert "-Xmx256m" in run_spec.argv
+
+
+# --- every offered language, for real ------------------------------------------------------
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("language_id", [language.id for language in LANGUAGES])
+async def test_every_language_builds_and_runs_in_the_sandbox(
+    tmp_path: Path, work: Path, language_id: str
+) -> None:
+    offered = language_id in offered_ids()
+    if language_id in CI_LANGUAGES:
+        require_or_skip(offered, f"{language_id} toolchain not installed")
+    elif not offered:
+        pytest.skip(f"{language_id} toolchain not installed (optional)")
+    async with real_sandbox() as sandbox:
+        name, text = DOUBLERS[language_id]
+        files = write(tmp_path / "src", {name: text})
+        given = tmp_path / "input.txt"
+        given.write_text("21\n")
+
+        built = await build(sandbox, language_id, files, work)
+        assert built.program is not None, built.output
+        result = await run_program(
+            sandbox,
+            built.program,
+            stdin=given,
+            limits=run_limits(5.0, 512, 8, built.program.language),
+        )
+
+        assert result.outcome is Outcome.EXITED, (result.message, result.stderr)
+        assert (result.exit_code, result.stdout.strip()) == (0, b"42"), result.stderr
+
+
+@pytest.mark.sandbox
+async def test_multi_file_c_and_python_build_for_real(tmp_path: Path, work: Path) -> None:
+    async with real_sandbox() as sandbox:
+        c_files = write(
+            tmp_path / "c",
+            {
+                "main.c": '#include <stdio.h>\n#include "util.h"\n'
+                'int main(void) { printf("%d\\n", twice(21)); return 0; }\n',
+                "util.c": '#include "util.h"\nint twice(int x) { return 2 * x; }\n',
+                "util.h": "int twice(int x);\n",
+            },
+        )
+        py_files = write(
+            tmp_path / "py",
+            {
+                "main.py": "from helper import twice\nprint(twice(21))\n",
+                "helper.py": "def twice(x):\n    return 2 * x\n",
+            },
+        )
+        limits = run_limits(5.0, 256, 8)
+
+        c_built, py_built = await asyncio.gather(
+            build(sandbox, "c", c_files, work), build(sandbox, "python3", py_files, work)
+        )
+        assert c_built.program is not None and py_built.program is not None
+        results = await asyncio.gather(
+            run_program(sandbox, c_built.program, limits=limits),
+            run_program(sandbox, py_built.program, limits=limits),
+        )
+
+        assert [result.stdout for result in results] == [b"42\n", b"42\n"]
+
+
+@pytest.mark.sandbox
+async def test_a_compile_error_keeps_the_compilers_message(tmp_path: Path, work: Path) -> None:
+    async with real_sandbox() as sandbox:
+        files = write(tmp_path / "src", {"broken.c": "int main(void) { return nope; }\n"})
+
+        built = await build(sandbox, "c", files, work)
+
+        assert built.verdict is Verdict.CE
+        assert "nope" in built.output
+        assert "error" in built.output
+
+
+@pytest.mark.sandbox
+async def test_a_python_syntax_error_is_a_compile_error(tmp_path: Path, work: Path) -> None:
+    async with real_sandbox() as sandbox:
+        files = write(tmp_path / "src", {"bad.py": "print(\n"})
+
+        built = await build(sandbox, "python3", files, work)
+
+        assert built.verdict is Verdict.CE
+        assert "SyntaxError" in built.output or "was never closed" in built.output
+
+
+@pytest.mark.sandbox
+async def test_multi_file_java_with_a_package_runs_its_main_class(
+    tmp_path: Path, work: Path
+) -> None:
+    require_or_skip("java" in offered_ids(), "java toolchain not installed")
+    files = write(
+        tmp_path / "java",
+        {
+            "Solution.java": "package judge;\npublic class Solution {\n"
+            "    public static void main(String[] args) {"
+            " System.out.println(Util.twice(21)); }\n}\n",
+            "Util.java": "package judge;\n"
+            "class Util { static int twice(int x) { return 2 * x; } }\n",
+        },
+    )
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, "java", files, work)
+        assert built.program is not None, built.output
+        result = await run_program(sandbox, built.program, limits=run_limits(5.0, 256, 8))
+
+    assert result.stdout == b"42\n", result.stderr

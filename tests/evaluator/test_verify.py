@@ -1,0 +1,243 @@
+"""Verifying packages: expected verdicts, time-limit derivation, skipped languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.evaluator.languages import LANGUAGES, offered_ids
+from service.evaluator.package import load_package
+from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
+from service.evaluator.verdicts import Verdict
+from service.evaluator.verify import derive_time_limit, verify
+from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox, write_package
+
+TESTS = {"sample/1": ("1\n", "1\n"), "secret/1": ("2\n", "2\n"), "secret/2": ("3\n", "3\n")}
+
+
+def by_file(stdin: bytes, spec: RunSpec) -> RunResult:
+    """Fake programs named after what they do; ``slow`` ones need 5 s of CPU."""
+    name = spec.argv[-1]
+    if name.startswith("slow"):
+        if spec.limits.cpu_time < 5:
+            return RunResult(Outcome.TIME_LIMIT, cpu_ms=int(spec.limits.cpu_time * 1000))
+        return exited(stdin, cpu_ms=5000)
+    if name.startswith("fast"):
+        return exited(stdin, cpu_ms=300)
+    if name.startswith("wrong"):
+        return exited(b"0\n")
+    if name.startswith("crash"):
+        return exited(code=1)
+    return exited(stdin, cpu_ms=100)
+
+
+@pytest.mark.parametrize(
+    ("slowest_ms", "multiplier", "limit"),
+    [(30, 5.0, 1.0), (200, 5.0, 1.0), (201, 5.0, 2.0), (300, 5.0, 2.0), (1000, 2.0, 2.0)],
+)
+def test_time_limit_is_slowest_accepted_times_multiplier_rounded_up(
+    slowest_ms: int, multiplier: float, limit: float
+) -> None:
+    assert derive_time_limit(slowest_ms, multiplier) == limit
+
+
+async def test_verdicts_are_compared_with_the_folders(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/fast.py": "",
+                "accepted/ok.py": "",
+                "wrong_answer/wrong.py": "",
+                "run_time_error/crash.py": "",
+                "time_limit_exceeded/slow.py": "",
+                "wrong_answer/crash.py": "",  # gets RE: a mismatch
+            },
+        )
+    )
+    seen: list[str] = []
+
+    report = await verify(
+        FakeSandbox(program=by_file), problem, on_report=lambda item: seen.append(item.path)
+    )
+
+    results = {item.path: (item.verdict, item.ok) for item in report.submissions}
+    assert results == {
+        "accepted/fast.py": (Verdict.AC, True),
+        "accepted/ok.py": (Verdict.AC, True),
+        "wrong_answer/wrong.py": (Verdict.WA, True),
+        "run_time_error/crash.py": (Verdict.RE, True),
+        "time_limit_exceeded/slow.py": (Verdict.TLE, True),
+        "wrong_answer/crash.py": (Verdict.RE, False),
+    }
+    assert (report.judged, report.matched, report.mismatched, report.skipped) == (6, 5, 1, 0)
+    assert not report.ok
+    assert sorted(seen) == sorted(results)
+    # 300 ms x 5 = 1.5 s, rounded up to 2 s; the TLE submission ran at 2 s x 2 = 4 s
+    assert (report.time_limit_s, report.time_limit_source) == (2.0, "derived")
+    by_path = {item.path: item for item in report.submissions}
+    assert by_path["accepted/fast.py"].max_time_ms == 300
+
+
+async def test_a_too_fast_tle_submission_is_caught_at_limit_times_margin(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            problem_yaml="name: Margin\nlimits:\n  time_multiplier: 5\n  time_safety_margin: 3\n",
+            submissions={"accepted/fast.py": "", "time_limit_exceeded/slow.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+
+    slow = report.submissions[1]
+    # limit 2 s (300 ms x 5 rounded up); at 2 s x 3 = 6 s the "slow" program passes
+    assert (slow.verdict, slow.ok, slow.time_limit_s) == (Verdict.AC, False, 6.0)
+
+
+async def test_the_package_or_given_time_limit_wins_over_derivation(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "pkg",
+        TESTS,
+        submissions={"accepted/slow.py": "", "time_limit_exceeded/slowtoo.py": ""},
+    )
+    (root / ".timelimit").write_text("6\n")
+    problem = load_package(root)
+
+    from_package = await verify(FakeSandbox(program=by_file), problem)
+    given = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    assert (from_package.time_limit_s, from_package.time_limit_source) == (6.0, "package")
+    assert [item.verdict for item in from_package.submissions] == [Verdict.AC, Verdict.AC]
+    assert (given.time_limit_s, given.time_limit_source) == (1.0, "given")
+    assert [item.verdict for item in given.submissions] == [Verdict.TLE, Verdict.TLE]
+    assert [item.time_limit_s for item in given.submissions] == [1.0, 2.0]
+
+
+async def test_expected_results_tag_accepts_any_listed_verdict(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/fast.py": "",
+                "wrong_answer/crash.py": "# @EXPECTED_RESULTS@: WRONG-ANSWER, RUN-ERROR\n",
+            },
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+
+    tagged = report.submissions[1]
+    assert (tagged.expected, tagged.verdict, tagged.ok) == (
+        ("WA", "RE", "MLE"),
+        Verdict.RE,
+        True,
+    )
+    assert report.ok
+
+
+async def test_languages_not_offered_or_unknown_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/fast.py": "",
+                "accepted/weird.xyz": "",
+                "accepted/main.cob": "",
+            },
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+
+    skipped = {item.path: item.skipped for item in report.submissions if item.skipped}
+    assert set(skipped) == {"accepted/weird.xyz", "accepted/main.cob"}
+    assert "no language uses .xyz" in (skipped["accepted/weird.xyz"] or "")
+    assert (report.judged, report.skipped, report.ok) == (1, 2, True)
+    assert [item.ok for item in report.submissions if item.skipped] == [None, None]
+    cobol = next(item for item in report.submissions if item.path == "accepted/main.cob")
+    assert cobol.language is None
+
+
+async def test_submissions_are_judged_concurrently(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={f"accepted/ok{i}.py": "" for i in range(4)},
+        )
+    )
+    sandbox = FakeSandbox(program=by_file, slots=2, delay=0.01)
+
+    report = await verify(sandbox, problem)
+
+    assert report.matched == 4
+    assert sandbox.peak == 2
+
+
+@pytest.mark.sandbox
+async def test_verify_a_tiny_package_for_real(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "add",
+            {"sample/1": ("1 2\n", "3\n"), "secret/1": ("20 22\n", "42\n")},
+            submissions={
+                "accepted/add.py": "a, b = map(int, input().split())\nprint(a + b)\n",
+                "accepted/add.c": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld",'
+                ' &a, &b); printf("%ld\\n", a + b); return 0; }\n',
+                "wrong_answer/sub.py": "a, b = map(int, input().split())\nprint(a - b)\n",
+                "time_limit_exceeded/loop.py": "while True:\n    pass\n",
+                "run_time_error/crash.py": "raise SystemExit(3)\n",
+                "memory_limit_exceeded/hog.c": "#include <stdlib.h>\n#include <string.h>\n"
+                "int main(void) { for (;;) { char *p = malloc(1 << 20); if (!p) return 1;"
+                " memset(p, 1, 1 << 20); } }\n",
+                "compiler_error/broken.c": "int main(void) { return nope; }\n",
+            },
+            problem_yaml="name: Add\nlimits:\n  memory: 128\n",
+        )
+    )
+
+    async with real_sandbox() as sandbox:
+        report = await verify(sandbox, problem)
+
+    results = {item.path: (item.verdict, item.ok) for item in report.submissions}
+    assert all(ok for _, ok in results.values()), results
+    assert (report.time_limit_s, report.time_limit_source) == (1.0, "derived")
+
+
+async def test_a_compile_error_where_none_is_expected_says_why(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(tmp_path / "pkg", TESTS, submissions={"accepted/fast.py": ""})
+    )
+    sandbox = FakeSandbox(
+        program=by_file, compiler=lambda spec: exited(code=1, stderr=b"SyntaxError: oops\n")
+    )
+
+    report = await verify(sandbox, problem, time_limit=1.0)
+
+    (only,) = report.submissions
+    assert (only.verdict, only.ok, only.message) == (Verdict.CE, False, "SyntaxError: oops")
+
+
+async def test_a_known_language_not_installed_is_skipped_naming_it(tmp_path: Path) -> None:
+    missing = next((lang for lang in LANGUAGES if lang.id not in offered_ids()), None)
+    if missing is None:
+        pytest.skip("every known language is installed here")
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={"accepted/fast.py": "", f"accepted/sol{missing.extensions[0]}": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+
+    skipped = report.submissions[1]
+    assert (skipped.language, skipped.verdict, skipped.ok) == (missing.id, None, None)
+    assert skipped.skipped == f"{missing.name} is not installed on this machine"

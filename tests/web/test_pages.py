@@ -1,0 +1,104 @@
+"""The home page, the layout's header, static files and the health probes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from service.models import Role
+from tests.conftest import AppFactory, sqlite_url
+from tests.factories import create_user, sign_in_as
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "service" / "templates"
+
+
+async def test_home_signed_out_offers_sign_in(client: QuartClient) -> None:
+    response = await client.get("/")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "<title>Home · Verdict</title>" in page
+    assert 'href="/login"' in page
+    assert "Sign in with Google" in page
+    assert "Sign out" not in page
+    assert "Problems will appear here" not in page
+
+
+async def test_home_signed_in_shows_user_and_logout_form(app: Quart, client: QuartClient) -> None:
+    user = await create_user(
+        app, name="Grace Hopper", role=Role.STAFF, picture="https://lh3.example.com/g.png"
+    )
+    await sign_in_as(client, user)
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert "Grace Hopper" in page
+    assert 'src="https://lh3.example.com/g.png"' in page
+    assert "Problems will appear here" in page
+    assert "Sign in with Google" not in page
+    form = re.search(
+        r'<form class="logout" method="post" action="/logout">(.*?)</form>', page, re.S
+    )
+    assert form is not None
+    assert re.search(r'name="csrf_token" value="[A-Za-z0-9_-]{40,}"', form.group(1))
+    assert '<form method="post" action="/logout/everywhere">' in page
+
+
+async def test_user_name_is_escaped(app: Quart, client: QuartClient) -> None:
+    user = await create_user(app, name="<script>alert(1)</script>")
+    await sign_in_as(client, user)
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+async def test_stylesheet_is_served(client: QuartClient) -> None:
+    page = await (await client.get("/")).get_data(as_text=True)
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert href is not None
+    response = await client.get(href.group(1))
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert ".site-header" in await response.get_data(as_text=True)
+
+
+def test_templates_have_no_inline_script_or_style() -> None:
+    # The CSP forbids inline script and style; a template that used them would break silently.
+    offenders = []
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        if re.search(r"<script(?![^>]*\bsrc=)", text) or re.search(r"\son[a-z]+=", text):
+            offenders.append(f"{template.name}: inline script")
+        if re.search(r"<style|\sstyle=", text):
+            offenders.append(f"{template.name}: inline style")
+    assert offenders == []
+
+
+async def test_healthz(client: QuartClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ok"}
+
+
+async def test_readyz_checks_database(client: QuartClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_path: Path) -> None:
+    # A directory is not a database file: every connection attempt fails.
+    async with make_app(database_url=sqlite_url(tmp_path)) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = await response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"].startswith("error: ")
+
+
+async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str) -> None:
+    async with make_app(database_url=postgres_database) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert (await response.get_json())["checks"] == {"database": "ok"}
