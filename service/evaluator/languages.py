@@ -112,6 +112,16 @@ _GO_ENV = (
     ("GOMAXPROCS", "2"),  # bounds the compiler's parallelism (and threads) on big hosts
 )
 
+# JVM flags shared by Java and Kotlin: heap from the memory limit, deep recursion, one GC thread.
+_JVM_RUN = (
+    "/usr/bin/java",
+    "-Xmx{memory_mb}m",
+    "-Xss64m",
+    "-XX:+UseSerialGC",
+    "-XX:ActiveProcessorCount=1",
+    "-XX:-UsePerfData",
+)
+
 LANGUAGES: tuple[Language, ...] = (
     Language(
         id="python3",
@@ -161,12 +171,7 @@ LANGUAGES: tuple[Language, ...] = (
             "{sources}",
         ),
         run=(
-            "/usr/bin/java",
-            "-Xmx{memory_mb}m",
-            "-Xss64m",
-            "-XX:+UseSerialGC",
-            "-XX:ActiveProcessorCount=1",
-            "-XX:-UsePerfData",
+            *_JVM_RUN,
             "-cp",
             ".",
             "{main_class}",
@@ -292,12 +297,7 @@ LANGUAGES: tuple[Language, ...] = (
             "{sources}",
         ),
         run=(
-            "/usr/bin/java",
-            "-Xmx{memory_mb}m",
-            "-Xss64m",
-            "-XX:+UseSerialGC",
-            "-XX:ActiveProcessorCount=1",
-            "-XX:-UsePerfData",
+            *_JVM_RUN,
             "-jar",
             "main.jar",
         ),
