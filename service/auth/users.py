@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.errors import NotPermitted
@@ -49,28 +49,34 @@ class UnknownUser(LookupError):
     """No user has the given e-mail address; the message says which."""
 
 
-async def find_by_email(db: AsyncSession, email: str) -> User:
-    """Return the user with ``email`` (case-insensitive) or raise UnknownUser."""
+async def users_with_email(db: AsyncSession, email: str) -> list[User]:
+    """Return every user with ``email`` (case-insensitive, oldest first) or raise UnknownUser.
+
+    Users are keyed by subject, so two accounts may share an address; changes apply to all.
+    """
     wanted = email.strip().lower()
-    user = (await db.execute(select(User).where(User.email == wanted))).scalars().first()
-    if user is None:
+    query = select(User).where(func.lower(User.email) == wanted).order_by(User.id)
+    users = list((await db.execute(query)).scalars().all())
+    if not users:
         raise UnknownUser(f"no user with e-mail {wanted!r} has signed in yet")
-    return user
+    return users
 
 
-async def set_role(db: AsyncSession, email: str, role: Role) -> User:
-    """Give the user with ``email`` the ``role`` (caller commits)."""
-    user = await find_by_email(db, email)
-    user.role = role
+async def set_role(db: AsyncSession, email: str, role: Role) -> list[User]:
+    """Give the users with ``email`` the ``role`` (caller commits)."""
+    users = await users_with_email(db, email)
+    for user in users:
+        user.role = role
     await db.flush()
-    return user
+    return users
 
 
-async def set_disabled(db: AsyncSession, email: str, disabled: bool = True) -> User:
-    """Disable (or re-enable) the user with ``email``; disabling revokes every session."""
-    user = await find_by_email(db, email)
-    user.disabled = disabled
-    if disabled:
-        await revoke_all_sessions(db, user.id)
+async def set_disabled(db: AsyncSession, email: str, disabled: bool = True) -> list[User]:
+    """Disable (or re-enable) the users with ``email``; disabling revokes every session."""
+    users = await users_with_email(db, email)
+    for user in users:
+        user.disabled = disabled
+        if disabled:
+            await revoke_all_sessions(db, user.id)
     await db.flush()
-    return user
+    return users

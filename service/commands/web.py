@@ -11,15 +11,15 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 import click
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import migrations
+from service.auth.users import UnknownUser, set_disabled, set_role
 from service.config import ConfigError, Settings, load_settings
 from service.db import create_engine
-from service.models import LoginSession, Role, User
-from service.models.base import utcnow
+from service.models import Role, User
 
 
 def settings_or_exit() -> Settings:
@@ -94,24 +94,16 @@ def users_group() -> None:
     """Manage the people who have signed in."""
 
 
-async def users_with_email(session: AsyncSession, email: str) -> Sequence[User]:
-    """Return the users with ``email`` (case-insensitive); fail when there are none."""
-    found = (
-        (
-            await session.execute(
-                select(User)
-                .where(func.lower(User.email) == email.strip().lower())
-                .order_by(User.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not found:
+async def _change_users(
+    session: AsyncSession, change: Callable[[AsyncSession], Awaitable[list[User]]], email: str
+) -> list[User]:
+    """Apply ``change`` and turn an unknown e-mail into a command-line error."""
+    try:
+        return await change(session)
+    except UnknownUser:
         raise click.ClickException(
             f"no user with e-mail {email!r}: they must sign in once before they can be changed"
-        )
-    return found
+        ) from None
 
 
 @users_group.command("promote")
@@ -127,10 +119,7 @@ def users_promote(email: str, role: str) -> None:
     """Give the user with EMAIL a role (student, staff or admin)."""
 
     async def work(session: AsyncSession) -> Sequence[User]:
-        users = await users_with_email(session, email)
-        for user in users:
-            user.role = Role(role)
-        return users
+        return await _change_users(session, lambda db: set_role(db, email, Role(role)), email)
 
     for user in run_with_session(work):
         click.echo(f"{user.email} (id {user.id}) is now {role}")
@@ -142,18 +131,7 @@ def users_disable(email: str) -> None:
     """Disable the user with EMAIL and end their sessions at once."""
 
     async def work(session: AsyncSession) -> Sequence[User]:
-        users = await users_with_email(session, email)
-        for user in users:
-            user.disabled = True
-        await session.execute(
-            update(LoginSession)
-            .where(
-                LoginSession.user_id.in_([user.id for user in users]),
-                LoginSession.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
-        )
-        return users
+        return await _change_users(session, lambda db: set_disabled(db, email), email)
 
     for user in run_with_session(work):
         click.echo(f"{user.email} (id {user.id}) is disabled and signed out everywhere")
@@ -165,10 +143,9 @@ def users_enable(email: str) -> None:
     """Allow the user with EMAIL to sign in again."""
 
     async def work(session: AsyncSession) -> Sequence[User]:
-        users = await users_with_email(session, email)
-        for user in users:
-            user.disabled = False
-        return users
+        return await _change_users(
+            session, lambda db: set_disabled(db, email, disabled=False), email
+        )
 
     for user in run_with_session(work):
         click.echo(f"{user.email} (id {user.id}) is enabled")

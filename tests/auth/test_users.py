@@ -16,7 +16,7 @@ from tests.auth.fakes import FakeProvider
 async def test_set_role_by_email(app: Quart, client: QuartClient, provider: FakeProvider) -> None:
     await sign_in(client, provider)
     async with get_db(app).session() as db:
-        user = await set_role(db, " ADA@school.example ", Role.STAFF)
+        [user] = await set_role(db, " ADA@school.example ", Role.STAFF)
         await db.commit()
     assert user.role is Role.STAFF
 
