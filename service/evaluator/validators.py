@@ -73,8 +73,12 @@ class DefaultChecker:
         scratch: Path,
     ) -> CheckResult:
         """Compare ``output`` token by token with the answer file, off the event loop."""
-        expected = await asyncio.to_thread(answer.read_bytes)
-        return await asyncio.to_thread(check_tokens, output, expected, flags)
+        return await asyncio.to_thread(_check_against_file, output, answer, flags)
+
+
+def _check_against_file(output: bytes, answer: Path, flags: Sequence[str]) -> CheckResult:
+    """Read the answer file and compare tokens: one trip to a worker thread per test."""
+    return check_tokens(output, answer.read_bytes(), flags)
 
 
 class CustomValidator:

@@ -320,7 +320,7 @@ async def test_real_runs_get_each_verdict_without_blocking_the_event_loop(
                 f"secret/{i}-{what}": (f"{what}\n", f"{what}\n")
                 for i, what in enumerate(["ac", "loop", "crash", "flood", "hog", "wrong"], start=1)
             },
-            problem_yaml="name: Behaviours\nlimits:\n  time_limit: 0.5\n  memory: 256\n"
+            problem_yaml="name: Behaviours\nlimits:\n  time_limit: 1.0\n  memory: 256\n"
             "  output: 1\n",
         )
     )
@@ -358,7 +358,7 @@ async def test_real_runs_get_each_verdict_without_blocking_the_event_loop(
     assert loop_test.time_ms >= 500
     assert results_of(events)[2].message == "exit code 3"
     assert finished(events).score == pytest.approx(1 / 6)
-    # The loop kept turning while programs ran (the looping test alone takes 0.5 s of CPU).
+    # The loop kept turning while programs ran (the looping test alone takes 1 s of CPU).
     assert len(gaps) > 10
     assert max(gaps) < 0.3
 
