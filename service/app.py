@@ -8,7 +8,7 @@ from typing import Any
 
 from quart import Quart
 
-from service import db, security, web
+from service import admin, api, db, jobs, problems, security, submissions, web
 from service.auth import init_app as init_auth
 from service.config import Settings, load_settings
 
@@ -36,7 +36,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     # Sign-in owns Quart-Auth, the session cookie's flags and the `user` template variable.
     init_auth(app, settings)
     security.init_app(app, settings)
+    jobs.init_app(app)
     web.init_app(app)
+    problems.init_app(app)
+    submissions.init_app(app)
+    api.init_app(app)
+    admin.init_app(app)
     return app
 
 

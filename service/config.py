@@ -36,6 +36,22 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path.cwd() / 'var' / 'verdict.db'}"
 
 
+def default_data_dir() -> Path:
+    """Return ``var/`` of the working directory (package store, scratch space)."""
+    return Path.cwd() / "var"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` actions per ``seconds`` for one user."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed, frozen configuration of one app instance."""
@@ -54,6 +70,16 @@ class Settings:
     queue: str = "local"
     session_lifetime_days: int = 14
     http_timeout: float = 10.0
+    data_dir: Path = field(default_factory=default_data_dir)
+    max_source_bytes: int = 64 * 1024
+    max_package_bytes: int = 256 * 1024 * 1024
+    submission_rate_limit: RateLimit = RateLimit(20, 60)
+    start_evaluator: bool = True
+
+    @property
+    def package_dir(self) -> Path:
+        """Return the content-addressed package store (``<sha256>.zip`` files)."""
+        return self.data_dir / "packages"
 
     @property
     def production(self) -> bool:
@@ -132,6 +158,18 @@ def load_settings(
         values["evaluator_concurrency"] = _parse_int(
             "EVALUATOR_CONCURRENCY", env["EVALUATOR_CONCURRENCY"], 1
         )
+    if env.get("VERDICT_DATA_DIR", "").strip():
+        values["data_dir"] = Path(env["VERDICT_DATA_DIR"].strip()).absolute()
+    for name, attr, minimum in (
+        ("MAX_SOURCE_BYTES", "max_source_bytes", 1),
+        ("MAX_PACKAGE_BYTES", "max_package_bytes", 1024),
+    ):
+        if env.get(name, "").strip():
+            values[attr] = _parse_int(name, env[name], minimum)
+    if env.get("SUBMISSION_RATE_LIMIT", "").strip():
+        values["submission_rate_limit"] = parse_rate_limit(
+            "SUBMISSION_RATE_LIMIT", env["SUBMISSION_RATE_LIMIT"]
+        )
     if env.get("SESSION_LIFETIME_DAYS", "").strip():
         values["session_lifetime_days"] = _parse_int(
             "SESSION_LIFETIME_DAYS", env["SESSION_LIFETIME_DAYS"], 1
@@ -147,6 +185,14 @@ def load_settings(
     settings = replace(settings, database_url=normalise_database_url(settings.database_url))
     check_settings(settings)
     return settings
+
+
+def parse_rate_limit(name: str, value: str) -> RateLimit:
+    """Parse ``COUNT/SECONDS`` (e.g. ``20/60``: twenty per minute)."""
+    count, slash, seconds = value.strip().partition("/")
+    if not slash:
+        raise ConfigError(f"{name} must look like COUNT/SECONDS (e.g. 20/60), got {value!r}")
+    return RateLimit(_parse_int(name, count.strip(), 1), _parse_int(name, seconds.strip(), 1))
 
 
 def normalise_database_url(url: str) -> str:

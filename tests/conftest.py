@@ -34,6 +34,10 @@ SETTINGS_VARIABLES = (
     "SESSION_LIFETIME_DAYS",
     "QUEUE",
     "EVALUATOR_CONCURRENCY",
+    "VERDICT_DATA_DIR",
+    "MAX_SOURCE_BYTES",
+    "MAX_PACKAGE_BYTES",
+    "SUBMISSION_RATE_LIMIT",
 )
 TEST_PUBLIC_URL = "http://verdict.test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -87,14 +91,15 @@ def app_settings(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(database_url: str, clean_environment: None) -> AppFactory:
+def make_app(database_url: str, tmp_path: Path, clean_environment: None) -> AppFactory:
     """Return ``make_app(setup=None, **overrides)``: build an app and serve it (lifespan run)."""
 
     @asynccontextmanager
     async def build(
         setup: Callable[[Quart], None] | None = None, **overrides: Any
     ) -> AsyncIterator[Quart]:
-        app = create_app(app_settings(database_url=database_url) | overrides)
+        settings = app_settings(database_url=database_url, data_dir=tmp_path / "data")
+        app = create_app(settings | overrides)
         if setup is not None:
             setup(app)
         async with app.test_app():

@@ -14,6 +14,19 @@ from service.db import create_engine as service_engine
 from service.models import Base
 from tests.conftest import sqlite_url
 
+ALL_TABLES = {
+    "alembic_version",
+    "users",
+    "login_sessions",
+    "problems",
+    "package_versions",
+    "submissions",
+    "submission_files",
+    "judgings",
+    "test_results",
+    "api_tokens",
+}
+
 
 def schema_diff(sync_url: str) -> list[Any]:
     """Return Alembic's autogenerate diff between the database and the models."""
@@ -39,7 +52,7 @@ def tables(sync_url: str) -> set[str]:
 def test_sqlite_migrations_match_models(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
     migrations.upgrade(sqlite_url(path), quiet=True)
-    assert tables(f"sqlite:///{path}") == {"alembic_version", "users", "login_sessions"}
+    assert tables(f"sqlite:///{path}") == ALL_TABLES
     assert schema_diff(f"sqlite:///{path}") == []
 
 
@@ -63,7 +76,7 @@ def test_template_database_is_at_head(migrated_template: Path) -> None:
 
 def test_postgres_migrations_match_models(postgres_database: str) -> None:
     migrations.upgrade(postgres_database, quiet=True)
-    assert tables(postgres_database) == {"alembic_version", "users", "login_sessions"}
+    assert tables(postgres_database) == ALL_TABLES
     assert schema_diff(postgres_database) == []
     migrations.downgrade(postgres_database, "base", quiet=True)
     assert tables(postgres_database) == {"alembic_version"}
@@ -75,7 +88,7 @@ async def test_migrations_run_on_a_shared_connection_inside_a_loop(tmp_path: Pat
     try:
         async with engine.begin() as connection:
             await connection.run_sync(migrations.upgrade_connection)
-            assert await connection.run_sync(migrations.current_revision) == "0001"
+            assert await connection.run_sync(migrations.current_revision) == "0002"
     finally:
         await engine.dispose()
     assert schema_diff(f"sqlite:///{tmp_path / 'shared.db'}") == []

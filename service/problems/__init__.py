@@ -1,0 +1,9 @@
+"""Problems: the package store, imports, statements and the problem pages."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+
+def init_app(app: Quart) -> None:
+    """Register the problem pages on ``app``."""

@@ -1,0 +1,9 @@
+"""Submissions: validation, the judging pipeline's web side and the submission pages."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+
+def init_app(app: Quart) -> None:
+    """Register the submission pages on ``app``."""
