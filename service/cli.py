@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from service.commands import evaluation, web
+from service.commands import evaluation, problems, tokens, web
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,5 +12,5 @@ def main() -> None:
     """Verdict: judge programs, manage the database and users."""
 
 
-for _command in (*web.COMMANDS, *evaluation.COMMANDS):
+for _command in (*web.COMMANDS, *evaluation.COMMANDS, *problems.COMMANDS, *tokens.COMMANDS):
     main.add_command(_command)

@@ -1,0 +1,7 @@
+"""The `verdict problems` commands."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()

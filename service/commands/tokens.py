@@ -1,0 +1,7 @@
+"""The `verdict tokens` commands."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()
