@@ -35,9 +35,20 @@ def _valid(params: Query) -> Query:
     return {"state": params["state"], "code": "auth-code-1"}
 
 
+@dataclass(frozen=True)
+class FromNow:
+    """A timestamp claim ``seconds`` from the moment the attack is set up (not collected)."""
+
+    seconds: int
+
+
 def _claims(**changes: Any) -> Callable[[FakeProvider], None]:
     def setup(provider: FakeProvider) -> None:
-        provider.claims = changes
+        now = int(time.time())
+        provider.claims = {
+            key: now + value.seconds if isinstance(value, FromNow) else value
+            for key, value in changes.items()
+        }
 
     return setup
 
@@ -74,8 +85,6 @@ class Attack:
     provider: Callable[[FakeProvider], None] = _nothing
     settings: dict[str, Any] = field(default_factory=dict)
 
-
-NOW = int(time.time())
 
 ATTACKS = [
     Attack("missing state", 400, "not valid any more", query=lambda p: {"code": "c"}),
@@ -176,13 +185,13 @@ ATTACKS = [
         "expired",
         401,
         "could not be verified",
-        provider=_claims(iat=NOW - 7200, exp=NOW - 3600),
+        provider=_claims(iat=FromNow(-7200), exp=FromNow(-3600)),
     ),
     Attack(
         "iat in the future",
         401,
         "could not be verified",
-        provider=_claims(iat=NOW + 3600, exp=NOW + 7200),
+        provider=_claims(iat=FromNow(3600), exp=FromNow(7200)),
     ),
     Attack("missing exp", 401, "could not be verified", provider=_claims(exp=None)),
     Attack("missing nonce", 401, "could not be verified", provider=_claims(nonce=None)),
@@ -205,7 +214,7 @@ ATTACKS = [
         "iat beyond the clock-skew leeway",
         401,
         "could not be verified",
-        provider=_claims(iat=NOW + 120),
+        provider=_claims(iat=FromNow(120)),
     ),
     Attack("no email", 403, "did not share an e-mail", provider=_claims(email=None)),
     Attack(
