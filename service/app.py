@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from quart import Quart
+from werkzeug.routing import IntegerConverter
 
 from service import admin, api, db, jobs, problems, security, submissions, web
 from service.auth import init_app as init_auth
 from service.config import Settings, load_settings
 
 SETTINGS_KEY = "VERDICT_SETTINGS"
+#: Row ids fit a signed 32-bit integer in every database; larger ids in a URL simply match nothing.
+MAX_ROW_ID = 2**31 - 1
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
@@ -20,6 +23,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     """Build a Verdict app from the environment, with ``overrides`` (Settings field names)."""
     settings = load_settings(overrides=overrides)
     app = Quart(__name__)
+    app.url_map.converters["int"] = RowIdConverter
     app.config.update(
         {
             SETTINGS_KEY: settings,
@@ -43,6 +47,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     api.init_app(app)
     admin.init_app(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """The ``<int:...>`` converter, bounded so a huge id is a 404, never a database overflow."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def configure_logging() -> None:

@@ -1,9 +1,253 @@
-"""Dispatch judgings to the evaluator: an in-process asyncio pool (QUEUE=local)."""
+"""Dispatch judgings to the evaluator: an in-process asyncio pool (QUEUE=local).
+
+Views and services only call :func:`dispatch` (or ``get_dispatcher(app).dispatch``) with a
+judging id after committing it as ``queued``; the :class:`Dispatcher` decides where it runs.
+The local dispatcher runs at most ``max(1, EVALUATOR_CONCURRENCY // 2)`` judgings at once in
+this process, all sharing one sandbox of ``EVALUATOR_CONCURRENCY`` slots (so at most that many
+programs run at once), opened on first use. A distributed queue replaces it without touching
+the views.
+
+Tests may swap the sandbox before anything is judged::
+
+    get_dispatcher(app).sandbox = FakeSandbox(...)   # e.g. in make_app(setup=...)
+
+When the app starts serving, the dispatcher starts its workers and runs crash recovery
+(:func:`service.worker.recover`): stale ``running`` judgings go back to ``queued`` and every
+queued judging is dispatched, oldest first. When it stops, running judgings are cancelled and
+go back to ``queued``, so they run again after the restart.
+"""
 
 from __future__ import annotations
 
-from quart import Quart
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from typing import Any, Protocol
+
+from quart import Quart, current_app
+
+from service.config import Settings
+from service.db import Database, get_db
+from service.evaluator.sandbox import create_sandbox
+from service.evaluator.sandbox.base import Sandbox
+from service.events import EventBroker, get_broker
+from service.worker import JudgeOutcome, judge, new_worker_id, recover, release
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "verdict.jobs"
+#: Seconds between sweeps for stale running judgings and queued ones nobody dispatched.
+SWEEP_SECONDS = 30.0
+
+#: Called with (verdict, seconds from claim to verdict) after each finished judging.
+FinishedHook = Callable[[str, float], None]
 
 
-def init_app(app: Quart) -> None:
-    """Start the dispatcher with the app and stop it after."""
+class Dispatcher(Protocol):
+    """Runs judgings somewhere; ``dispatch`` returns at once."""
+
+    async def dispatch(self, judging_id: int) -> None:
+        """Queue judging ``judging_id`` (committed as ``queued``) for evaluation."""
+        ...
+
+    async def start(self) -> None:
+        """Start working (and pick up what a crash left behind)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop working; unfinished judgings stay or go back to ``queued``."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Return ``{"queued": pending judgings, "running": judgings being judged}``."""
+        ...
+
+
+class LocalDispatcher:
+    """An asyncio pool in this process, judging on one shared sandbox."""
+
+    def __init__(self, settings: Settings, database: Database, broker: EventBroker) -> None:
+        self.settings = settings
+        self.database = database
+        self.broker = broker
+        #: The sandbox judgings run in; None until first needed. Tests may assign a fake.
+        self.sandbox: Sandbox | None = None
+        self.worker_id = new_worker_id()
+        self.max_running = max(1, settings.evaluator_concurrency // 2)
+        #: Called with (verdict, seconds) after each finished judging (metrics append here).
+        self.on_finished: list[FinishedHook] = []
+        #: Seconds to wait before retrying after an infrastructure failure, times the attempt.
+        self.retry_delay = 1.0
+        self.sweep_seconds = SWEEP_SECONDS
+        self.started = False
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._pending: set[int] = set()
+        self._running: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._retries: set[asyncio.TimerHandle] = set()
+        self._own_sandbox = False
+        self._sandbox_lock = asyncio.Lock()
+
+    async def dispatch(self, judging_id: int) -> None:
+        """Queue judging ``judging_id``; a second dispatch of a queued or running one is a no-op."""
+        self.enqueue(judging_id)
+
+    def enqueue(self, judging_id: int) -> None:
+        """Queue ``judging_id`` without waiting (it runs once a worker is free)."""
+        if judging_id in self._pending or judging_id in self._running:
+            return
+        self._pending.add(judging_id)
+        self._queue.put_nowait(judging_id)
+
+    def stats(self) -> dict[str, int]:
+        """Return ``{"queued": pending judgings, "running": judgings being judged}``.
+
+        Judgings waiting to be retried after an infrastructure failure count as queued.
+        """
+        return {
+            "queued": len(self._pending) + len(self._retries),
+            "running": len(self._running),
+        }
+
+    async def start(self) -> None:
+        """Start the workers, then requeue what a crash left and dispatch every queued judging."""
+        if self.started:
+            return
+        self.started = True
+        for number in range(self.max_running):
+            self._spawn(self._work(), f"verdict-judge-{number}")
+        try:
+            await self.sweep()
+        except Exception:  # the app still starts (readyz reports it); the next sweep retries
+            logger.exception("crash recovery failed; retrying in %s s", self.sweep_seconds)
+        self._spawn(self._sweep_forever(), "verdict-sweep")
+
+    async def stop(self) -> None:
+        """Cancel the workers (their judgings go back to ``queued``) and close the sandbox."""
+        for handle in self._retries:
+            handle.cancel()
+        self._retries.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.started:
+            try:  # a worker cancelled in the middle of its claim left its judging running
+                await release(self.database, self.worker_id)
+            except Exception:
+                logger.exception("could not release this worker's judgings")
+        self._pending.clear()
+        self._queue = asyncio.Queue()
+        self.started = False
+        if self._own_sandbox and self.sandbox is not None:
+            sandbox, self.sandbox, self._own_sandbox = self.sandbox, None, False
+            aclose = getattr(sandbox, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def sweep(self) -> None:
+        """Take back judgings of dead workers and dispatch every queued judging, oldest first."""
+        for judging_id in await recover(self.database):
+            self.enqueue(judging_id)
+
+    async def open_sandbox(self) -> Sandbox:
+        """Return the shared sandbox, opening it on first use (off the event loop)."""
+        async with self._sandbox_lock:
+            if self.sandbox is None:
+                self.sandbox = await asyncio.to_thread(
+                    create_sandbox, self.settings.sandbox, self.settings.evaluator_concurrency
+                )
+                self._own_sandbox = True
+            return self.sandbox
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_seconds)
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("the sweep for lost judgings failed")
+
+    async def _work(self) -> None:
+        while True:
+            judging_id = await self._queue.get()
+            self._pending.discard(judging_id)
+            self._running.add(judging_id)
+            try:
+                outcome = await judge(
+                    self.database,
+                    self.settings,
+                    self.broker,
+                    self.open_sandbox,
+                    judging_id,
+                    self.worker_id,
+                )
+            except Exception:
+                logger.exception("judging %s crashed its worker", judging_id)
+                continue
+            finally:
+                self._running.discard(judging_id)
+            self._after(outcome)
+
+    def _after(self, outcome: JudgeOutcome) -> None:
+        if outcome.requeued:
+            delay = self.retry_delay * outcome.attempts
+            loop = asyncio.get_running_loop()
+            handle: asyncio.TimerHandle | None = None
+
+            def retry() -> None:
+                if handle is not None:
+                    self._retries.discard(handle)
+                self.enqueue(outcome.judging_id)
+
+            handle = loop.call_later(delay, retry)
+            self._retries.add(handle)
+        elif outcome.verdict is not None:
+            for hook in list(self.on_finished):
+                try:
+                    hook(outcome.verdict, outcome.seconds)
+                except Exception:
+                    logger.exception("an on_finished hook failed")
+
+
+def init_app(app: Quart) -> LocalDispatcher:
+    """Attach the dispatcher to ``app``: started once the database is, stopped before it is."""
+    from service.app import get_settings  # the factory imports this module
+
+    settings = get_settings(app)
+    if settings.queue != "local":
+        logger.warning("QUEUE=%s is not available yet; judging in this process", settings.queue)
+    broker = get_broker(app)
+    dispatcher = LocalDispatcher(settings, get_db(app), broker)
+    app.extensions[EXTENSION_KEY] = dispatcher
+
+    # while_serving starts after every before_serving (the database's) and ends before every
+    # after_serving (which disposes of the database), so requeueing on stop can still write.
+    @app.while_serving
+    async def _run_dispatcher() -> AsyncGenerator[None]:
+        if settings.start_evaluator:
+            await dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            broker.close()
+
+    return dispatcher
+
+
+def get_dispatcher(app: Quart | None = None) -> LocalDispatcher:
+    """Return the dispatcher of ``app`` (default: the current app)."""
+    dispatcher: LocalDispatcher = (app or current_app).extensions[EXTENSION_KEY]
+    return dispatcher
+
+
+async def dispatch(app: Quart, judging_id: int) -> None:
+    """Queue judging ``judging_id`` (already committed as ``queued``) on ``app``'s dispatcher."""
+    await get_dispatcher(app).dispatch(judging_id)

@@ -3,8 +3,9 @@
 A random token is kept in the signed Quart session and rendered into forms with the
 ``csrf_token()`` template global. Every POST, PUT, PATCH and DELETE must send it back as the
 form field ``csrf_token`` or the header ``X-CSRF-Token``, unless the view is marked with
-:func:`csrf_exempt` or the request authenticates with an ``Authorization: Bearer`` header
-(a token, not a cookie, so a cross-site form cannot forge it).
+:func:`csrf_exempt` or it is an API request (under ``/api/``) carrying ``Authorization: Bearer``:
+such a request is authenticated by its token alone, never by the cookie, so a cross-site
+request cannot borrow the browser's session. Elsewhere a Bearer header excuses nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from quart import Quart, Response, current_app, request, session
 from werkzeug.exceptions import BadRequest
 
+from service.auth.api_tokens import presented_bearer_token
 from service.config import Settings
 
 CSRF_SESSION_KEY = "csrf_token"
@@ -67,8 +69,8 @@ async def check_csrf() -> None:
     """Reject a state-changing request whose CSRF token is missing or wrong."""
     if request.method in SAFE_METHODS or request.routing_exception is not None or _is_exempt():
         return  # an unknown URL or method gets its 404/405, not a CSRF error
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
-        return
+    if presented_bearer_token() is not None:
+        return  # authenticated by the token only (see service.auth.current)
     expected = session.get(CSRF_SESSION_KEY)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.mimetype in (

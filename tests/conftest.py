@@ -38,6 +38,7 @@ SETTINGS_VARIABLES = (
     "MAX_SOURCE_BYTES",
     "MAX_PACKAGE_BYTES",
     "SUBMISSION_RATE_LIMIT",
+    "SANDBOX",
 )
 TEST_PUBLIC_URL = "http://verdict.test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

@@ -3,6 +3,11 @@
 The session row and its user are loaded once per request and cached on the AuthUser; an
 unknown, revoked or expired session, a disabled user or a cookie with a bad signature counts
 as anonymous and the cookie is deleted in the response.
+
+An API request (path under ``/api/``) that carries ``Authorization: Bearer`` is judged by its
+token alone: the cookie is never consulted, so a forged cross-site request with a junk token
+cannot ride the browser's session (such requests skip the CSRF check). An invalid token
+raises InvalidToken (401) as soon as anything asks who is signed in.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from quart import current_app, has_request_context, request
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user
 from werkzeug.exceptions import Forbidden
 
+from service.auth.api_tokens import InvalidToken, presented_bearer_token, resolve_token
 from service.auth.sessions import ActiveSession, load_session
 from service.db import get_db
 from service.models import User
@@ -26,6 +32,8 @@ class SessionUser(AuthUser):
         super().__init__(auth_id, action)
         self._loaded = False
         self._active: ActiveSession | None = None
+        self._token_checked = False
+        self._token_owner: User | None = None
 
     @classmethod
     def signed_in(cls, token: str, active: ActiveSession) -> SessionUser:
@@ -40,8 +48,8 @@ class SessionUser(AuthUser):
         if self._loaded:
             return self._active
         self._loaded = True
-        if self._auth_id is None:
-            return None
+        if self._auth_id is None or presented_bearer_token() is not None:
+            return None  # a Bearer request never rides the cookie
         async with get_db().session() as db:
             self._active = await load_session(db, self._auth_id)
             await db.commit()
@@ -51,14 +59,28 @@ class SessionUser(AuthUser):
                 self.action = Action.DELETE
         return self._active
 
+    async def token_owner(self, token: str) -> User:
+        """Return the owner of the request's Bearer token (looked up once), or raise 401."""
+        if not self._token_checked:
+            self._token_checked = True
+            async with get_db().session() as db:
+                self._token_owner = await resolve_token(db, token)
+                await db.commit()
+        if self._token_owner is None:
+            raise InvalidToken()
+        return self._token_owner
+
     @property
     async def is_authenticated(self) -> bool:
-        """Return whether the cookie names a live session of an enabled user."""
-        return await self.load() is not None
+        """Return whether the token, else the cookie, names an enabled user."""
+        return await self.account is not None
 
     @property
     async def account(self) -> User | None:
-        """Return the signed-in user, or None."""
+        """Return the signed-in user (by Bearer token on API paths, else by cookie), or None."""
+        token = presented_bearer_token()
+        if token is not None:
+            return await self.token_owner(token)
         active = await self.load()
         return None if active is None else active.user
 

@@ -7,3 +7,6 @@ from quart import Quart
 
 def init_app(app: Quart) -> None:
     """Register the problem pages on ``app``."""
+    from service.problems.views import bp
+
+    app.register_blueprint(bp)

@@ -6,4 +6,8 @@ from quart import Quart
 
 
 def init_app(app: Quart) -> None:
-    """Register the submission pages on ``app``."""
+    """Register the submission pages (blueprint ``submissions``) on ``app``."""
+    # Imported here: the views need service.app, which imports this package.
+    from service.submissions.views import bp
+
+    app.register_blueprint(bp)

@@ -6,7 +6,9 @@ import pytest
 from quart import Quart, abort
 
 from service.config import Environment
+from service.models import Role
 from tests.conftest import AppFactory
+from tests.factories import create_user, sign_in_as
 
 
 def add_failing_routes(app: Quart) -> None:
@@ -124,3 +126,14 @@ async def test_other_statuses_get_the_generic_page(make_app: AppFactory) -> None
         response = await app.test_client().get("/refuse/429")
     assert response.status_code == 429
     assert "<h1>Too Many Requests</h1>" in await response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/submissions/99999999999999999999", "/api/v1/submissions/2147483648"]
+)
+async def test_an_id_too_big_for_the_database_is_not_found(make_app: AppFactory, path: str) -> None:
+    async with make_app() as app:
+        client = app.test_client()
+        await sign_in_as(client, await create_user(app, role=Role.STAFF))
+        response = await client.get(path)
+    assert response.status_code == 404

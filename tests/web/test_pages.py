@@ -84,7 +84,10 @@ async def test_healthz(client: QuartClient) -> None:
 async def test_readyz_checks_database(client: QuartClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert await response.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert await response.get_json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "sandbox": "ok"},
+    }
 
 
 async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_path: Path) -> None:
@@ -101,4 +104,4 @@ async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str
     async with make_app(database_url=postgres_database) as app:
         response = await app.test_client().get("/readyz")
     assert response.status_code == 200
-    assert (await response.get_json())["checks"] == {"database": "ok"}
+    assert (await response.get_json())["checks"]["database"] == "ok"

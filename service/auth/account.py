@@ -1,0 +1,94 @@
+"""The account page: who you are, and your personal access tokens for the API.
+
+A new token's plaintext is rendered once, in the response to the form that created it; it is
+never flashed (that would put it in the session cookie) and never stored.
+"""
+
+from __future__ import annotations
+
+from quart import Blueprint, ResponseReturnValue, abort, flash, redirect, render_template, request
+from quart_auth import login_required
+
+from service.auth.api_tokens import (
+    MAX_LIVE_TOKENS,
+    NAME_MAX,
+    TokenRefused,
+    create_token,
+    live_tokens,
+    revoke_token,
+)
+from service.auth.current import current_account
+from service.db import get_db
+from service.models import User
+
+bp = Blueprint("account", __name__)
+
+#: Larger ids are not looked up (SQLite's integers overflow past 2**63).
+MAX_TOKEN_ID = 2**31 - 1
+
+
+async def _signed_in() -> User:
+    account = await current_account()
+    if account is None:  # login_required ran first; this only satisfies the type checker
+        abort(401)
+    return account
+
+
+async def _render(
+    account: User,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    name: str = "",
+    status: int = 200,
+) -> ResponseReturnValue:
+    async with get_db().session() as db:
+        tokens = await live_tokens(db, account)
+    page = await render_template(
+        "account/index.html",
+        account=account,
+        tokens=tokens,
+        new_token=new_token,
+        error=error,
+        name=name,
+        name_max=NAME_MAX,
+        max_tokens=MAX_LIVE_TOKENS,
+    )
+    # The page may show a token in clear: keep it out of every cache.
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/account")
+@login_required
+async def index() -> ResponseReturnValue:
+    """Show the profile and the list of live access tokens."""
+    return await _render(await _signed_in())
+
+
+@bp.post("/account/tokens")
+@login_required
+async def create() -> ResponseReturnValue:
+    """Create an access token and show it, once, on the page."""
+    account = await _signed_in()
+    name = (await request.form).get("name", "")
+    async with get_db().session() as db:
+        try:
+            plaintext, _ = await create_token(db, account, name)
+        except TokenRefused as refused:
+            return await _render(account, error=str(refused), name=name[:NAME_MAX], status=422)
+        await db.commit()
+    return await _render(account, new_token=plaintext, status=201)
+
+
+@bp.post(f"/account/tokens/<int(max={MAX_TOKEN_ID}):token_id>/revoke")
+@login_required
+async def revoke(token_id: int) -> ResponseReturnValue:
+    """Revoke one of your own tokens (someone else's is not found)."""
+    account = await _signed_in()
+    async with get_db().session() as db:
+        token = await revoke_token(db, account, token_id)
+        if token is None:
+            abort(404)
+        await db.commit()
+    await flash(f"Token “{token.name}” revoked: it no longer works.", "info")
+    return redirect("/account", 303)

@@ -1,0 +1,226 @@
+// Live verdicts on a submission page: a WebSocket brings a snapshot and then each event;
+// without WebSockets (or when the socket fails) the page polls the JSON state every second.
+// Everything the script needs is in data-* attributes; the CSP allows no inline script.
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+
+  var root = document.querySelector("[data-live-submission]");
+  if (!root || root.getAttribute("data-status") === "done") {
+    return;
+  }
+  var rows = root.querySelector("[data-test-rows]");
+  var progress = root.querySelector("[data-progress]");
+  var progressText = root.querySelector("[data-progress-text]");
+  var finished = false;
+  var polling = false;
+
+  function badge(className, text) {
+    var span = document.createElement("span");
+    span.className = "badge " + className;
+    span.textContent = text;
+    return span;
+  }
+
+  function setChild(element, child) {
+    while (element.firstChild) {
+      element.removeChild(element.firstChild);
+    }
+    if (child !== null) {
+      element.appendChild(child);
+    }
+  }
+
+  function rowFor(index) {
+    var row = rows.querySelector('tr[data-test-index="' + index + '"]');
+    if (row) {
+      return row;
+    }
+    row = document.createElement("tr");
+    row.setAttribute("data-test-index", String(index));
+    ["test-index", "test-name", "test-verdict", "test-time", "test-memory", "test-message"]
+      .forEach(function (name) {
+        var cell = document.createElement("td");
+        cell.className = name;
+        row.appendChild(cell);
+      });
+    row.querySelector(".test-index").textContent = String(index + 1);
+    // Keep the rows in test order even when they arrive out of order.
+    var after = null;
+    Array.prototype.forEach.call(rows.children, function (other) {
+      if (after === null && Number(other.getAttribute("data-test-index")) > index) {
+        after = other;
+      }
+    });
+    rows.insertBefore(row, after);
+    return row;
+  }
+
+  function showTest(test) {
+    if (test === null || typeof test !== "object" || typeof test.index !== "number") {
+      return;
+    }
+    var row = rowFor(test.index);
+    row.classList.remove("pending");
+    row.querySelector(".test-name").textContent = test.name || "";
+    setChild(row.querySelector(".test-verdict"),
+      test.verdict ? badge("verdict-" + test.verdict, test.verdict) : null);
+    row.querySelector(".test-time").textContent =
+      typeof test.time_ms === "number" ? test.time_ms + " ms" : "";
+    row.querySelector(".test-memory").textContent =
+      typeof test.memory_kb === "number" ? test.memory_kb + " KB" : "";
+    row.querySelector(".test-message").textContent = test.message || "";
+  }
+
+  function showProgress(done, total) {
+    var max = Math.max(total, done, 1);
+    progress.max = max;
+    progress.value = done;
+    progressText.textContent = done + " / " + Math.max(total, done);
+  }
+
+  function countDone() {
+    return rows.querySelectorAll("tr[data-test-index]:not(.pending)").length;
+  }
+
+  function showState(state) {
+    if (!state || typeof state !== "object") {
+      return;
+    }
+    var total = Number(state.tests_total) || 0;
+    var tests = Array.isArray(state.tests) ? state.tests : [];
+    var known = {};
+    tests.forEach(function (test) {
+      known[test.index] = true;
+      showTest(test);
+    });
+    // A rejudge starts over: rows not in the new state go back to pending.
+    Array.prototype.forEach.call(rows.querySelectorAll("tr[data-test-index]"), function (row) {
+      var index = Number(row.getAttribute("data-test-index"));
+      if (!known[index]) {
+        row.classList.add("pending");
+        setChild(row.querySelector(".test-verdict"), badge("status-queued", "…"));
+        ["test-time", "test-memory", "test-message"].forEach(function (name) {
+          row.querySelector("." + name).textContent = "";
+        });
+      }
+    });
+    for (var index = 0; index < total; index += 1) {
+      if (!known[index]) {
+        rowFor(index).classList.add("pending");
+      }
+    }
+    var done = typeof state.tests_done === "number" ? state.tests_done : tests.length;
+    showProgress(done, total);
+
+    var status = state.status || "queued";
+    root.setAttribute("data-status", status);
+    var verdict = root.querySelector("[data-verdict]");
+    if (verdict) {
+      setChild(verdict, status === "done" && state.verdict
+        ? badge("verdict-" + state.verdict, state.verdict)
+        : badge("status-" + status, status));
+    }
+    var score = root.querySelector("[data-score]");
+    if (score) {
+      score.textContent = typeof state.score === "number"
+        ? Math.round(state.score * 100) + "%" : "–";
+    }
+    var compile = root.querySelector("[data-compile]");
+    var compileOutput = root.querySelector("[data-compile-output]");
+    if (compile && compileOutput) {
+      compileOutput.textContent = state.compile_output || "";
+      compile.hidden = !state.compile_output;
+    }
+    if (status === "done") {
+      finished = true;
+    }
+  }
+
+  function fetchState() {
+    return fetch(root.getAttribute("data-state-url"), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+      cache: "no-store"
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("state request failed: " + response.status);
+      }
+      return response.json();
+    }).then(showState);
+  }
+
+  function poll() {
+    if (polling) {
+      return;
+    }
+    polling = true;
+    function again() {
+      if (!finished) {
+        window.setTimeout(tick, POLL_MS);
+      }
+    }
+    function tick() {
+      fetchState().then(again, again);
+    }
+    tick();
+  }
+
+  function handle(message) {
+    if (message === null || typeof message !== "object") {
+      return;
+    }
+    switch (message.type) {
+      case "snapshot":
+        showState(message.state);
+        break;
+      case "test":
+        showTest(message.test && typeof message.test === "object" ? message.test : message);
+        showProgress(countDone(), Number(progress.max) || 0);
+        break;
+      case "status":
+      case "compile":
+      case "done":
+        // These carry less than the state: read it once.
+        fetchState().catch(function () {
+          poll();
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) {
+      poll();
+      return;
+    }
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + "//" + window.location.host + root.getAttribute("data-live-url"));
+    } catch (error) {
+      poll();
+      return;
+    }
+    socket.addEventListener("message", function (event) {
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      handle(message);
+    });
+    socket.addEventListener("close", function () {
+      // Closed before the verdict (refused, network, server restart): fall back to polling.
+      if (!finished) {
+        poll();
+      }
+    });
+  }
+
+  connect();
+})();

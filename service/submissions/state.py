@@ -1,0 +1,75 @@
+"""A submission's state as JSON-ready data: what the page, the poll and the API show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.models import Judging, Submission
+
+
+async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, Any] | None:
+    """Return the submission with its current judging's results, or None if there is none.
+
+    Keys: id, problem (slug), problem_name, user {id, name, email}, language, status, verdict,
+    score, created_at (ISO 8601), tests_total, tests_done, tests [{index, name, verdict,
+    time_ms, memory_kb, message}], compile_output, message, judging_id, judgings (count).
+    """
+    submission = (
+        await db.execute(
+            select(Submission)
+            .where(Submission.id == submission_id)
+            .options(selectinload(Submission.problem), selectinload(Submission.user))
+        )
+    ).scalar_one_or_none()
+    if submission is None:
+        return None
+    judging: Judging | None = None
+    if submission.judging_id is not None:
+        judging = (
+            await db.execute(
+                select(Judging)
+                .where(Judging.id == submission.judging_id)
+                .options(selectinload(Judging.results))
+            )
+        ).scalar_one_or_none()
+    judgings = await db.scalar(
+        select(func.count()).select_from(Judging).where(Judging.submission_id == submission.id)
+    )
+    tests = [
+        {
+            "index": result.index,
+            "name": result.name,
+            "verdict": result.verdict,
+            "time_ms": result.time_ms,
+            "memory_kb": result.memory_kb,
+            "message": result.message,
+        }
+        for result in (judging.results if judging is not None else [])
+    ]
+    total = judging.total if judging is not None and judging.total else 0
+    return {
+        "id": submission.id,
+        "problem": submission.problem.slug,
+        "problem_name": submission.problem.name,
+        "user": {
+            "id": submission.user.id,
+            "name": submission.user.name,
+            "email": submission.user.email,
+        },
+        "language": submission.language,
+        "status": submission.status.value,
+        "verdict": submission.verdict,
+        "score": submission.score,
+        "created_at": submission.created_at.isoformat(),
+        "tests_total": total or submission.problem.test_count,
+        "tests_done": len(tests),
+        "tests": tests,
+        "compile_output": judging.compile_output if judging is not None else "",
+        "message": judging.message if judging is not None else "",
+        "judging_id": submission.judging_id,
+        "judgings": int(judgings or 0),
+    }

@@ -1,0 +1,78 @@
+"""Every /api path answers JSON errors; the OpenAPI document and the docs page are served."""
+
+from __future__ import annotations
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from tests.api.conftest import user_with_token
+
+
+async def test_unknown_api_paths_get_json_404(app: Quart, client: QuartClient) -> None:
+    _, headers = await user_with_token(app)
+    for path in ("/api/v1/nothing", "/api/v2/me", "/api", "/api/"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 404, path
+        assert response.mimetype == "application/json", path
+        assert (await response.get_json())["error"] == "not_found", path
+
+
+async def test_wrong_method_gets_json_405(app: Quart, client: QuartClient) -> None:
+    _, headers = await user_with_token(app)
+    response = await client.delete("/api/v1/me", headers=headers)
+    assert response.status_code == 405
+    assert (await response.get_json())["error"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_too_large_request_gets_json_413(app: Quart, client: QuartClient) -> None:
+    _, headers = await user_with_token(app)
+    body = b"x" * (16 * 1024 * 1024 + 1)
+    response = await client.post(
+        "/api/v1/submissions",
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert (await response.get_json())["error"] == "request_entity_too_large"
+
+
+async def test_openapi_document_describes_the_api_only(client: QuartClient) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document = await response.get_json()
+    assert document["openapi"].startswith("3.1")
+    assert document["info"]["title"] == "Verdict"
+    assert all(path.startswith("/api/v1/") for path in document["paths"])
+    assert {
+        "/api/v1/languages",
+        "/api/v1/me",
+        "/api/v1/problems",
+        "/api/v1/problems/{slug}",
+        "/api/v1/submissions",
+        "/api/v1/submissions/batch",
+        "/api/v1/submissions/{submission_id}",
+        "/api/v1/submissions/{submission_id}/events",
+        "/api/v1/submissions/{submission_id}/rejudge",
+    } == set(document["paths"])
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearerAuth": []}]
+    upload = document["paths"]["/api/v1/problems"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"]["required"] == ["package"]
+    events = document["paths"]["/api/v1/submissions/{submission_id}/events"]["get"]
+    assert "text/event-stream" in events["responses"]["200"]["content"]
+
+
+async def test_docs_page_loads_its_script_under_a_strict_policy(client: QuartClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    html = await page.get_data(as_text=True)
+    assert "/openapi.json" in html and "/docs/start.js" in html
+    assert "<script>" not in html  # no inline script
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://cdnjs.cloudflare.com" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    script = await client.get("/docs/start.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in await script.get_data(as_text=True)
+    for retired in ("/redocs", "/scalar"):
+        assert (await client.get(retired)).status_code == 404

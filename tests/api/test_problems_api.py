@@ -1,0 +1,167 @@
+"""GET /api/v1/languages, /me, /problems[/<slug>] and POST /problems (package import)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from quart import Quart
+from quart.testing import QuartClient
+from werkzeug.datastructures import FileStorage
+
+from service.evaluator.languages import offered_ids
+from service.models import PackageVersion, Problem, Role
+from tests.api.conftest import count_rows, user_with_token
+from tests.builders import example_path, import_example
+
+
+def zipped(folder: Path) -> bytes:
+    """Return a zip of ``folder``'s files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                bundle.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def package_upload(data: bytes, filename: str = "hello.zip") -> dict[str, FileStorage]:
+    """Return the ``files`` of a package upload."""
+    return {"package": FileStorage(io.BytesIO(data), filename=filename)}
+
+
+async def test_languages_lists_what_is_offered(client: QuartClient) -> None:
+    response = await client.get("/api/v1/languages")
+    assert response.status_code == 200
+    items = (await response.get_json())["items"]
+    assert [item["id"] for item in items] == list(offered_ids())
+    assert all(set(item) == {"id", "name", "version"} for item in items)
+
+
+async def test_me_describes_the_token_owner(app: Quart, client: QuartClient) -> None:
+    user, headers = await user_with_token(app, Role.STAFF)
+    body = await (await client.get("/api/v1/me", headers=headers)).get_json()
+    assert body == {"id": user.id, "email": user.email, "name": user.name, "role": "staff"}
+
+
+async def test_problem_list_is_paginated(app: Quart, client: QuartClient) -> None:
+    for name in ("hello", "floatdiv", "groups"):
+        await import_example(app, name)
+    _, headers = await user_with_token(app)
+
+    async def page(query: str) -> tuple[int, dict[str, object]]:
+        response = await client.get(f"/api/v1/problems?{query}", headers=headers)
+        return response.status_code, await response.get_json()
+
+    status, first = await page("per_page=2")
+    assert status == 200
+    assert (first["page"], first["per_page"], first["total"]) == (1, 2, 3)
+    status, second = await page("per_page=2&page=2")
+    assert isinstance(first["items"], list) and isinstance(second["items"], list)
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    slugs = {item["slug"] for item in first["items"] + second["items"]}
+    assert slugs == {"hello", "floatdiv", "groups"}
+    status, beyond = await page("per_page=2&page=3")
+    assert status == 200 and beyond["items"] == [] and beyond["total"] == 3
+    status, default = await page("")
+    assert default["per_page"] == 20 and len(default["items"]) == 3  # type: ignore[arg-type]
+    status, largest = await page("per_page=100")
+    assert status == 200 and largest["per_page"] == 100
+
+    for query, field in (
+        ("per_page=101", "per_page"),
+        ("per_page=0", "per_page"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("page=100001", "page"),
+    ):
+        status, body = await page(query)
+        assert status == 422, query
+        assert body["error"] == "invalid_request"
+        assert f"query parameter {field}" in str(body["message"]), body
+
+
+async def test_hidden_problems_only_for_staff(app: Quart, client: QuartClient) -> None:
+    await import_example(app, "hello")
+    await import_example(app, "floatdiv", hidden=True)
+    _, student = await user_with_token(app)
+    _, staff = await user_with_token(app, Role.STAFF)
+    listed = await (await client.get("/api/v1/problems", headers=student)).get_json()
+    assert [item["slug"] for item in listed["items"]] == ["hello"]
+    hidden = await client.get("/api/v1/problems/floatdiv", headers=student)
+    assert hidden.status_code == 404
+    assert (await hidden.get_json())["error"] == "not_found"
+    everything = await (await client.get("/api/v1/problems", headers=staff)).get_json()
+    assert everything["total"] == 2
+    shown = await client.get("/api/v1/problems/floatdiv", headers=staff)
+    assert shown.status_code == 200 and (await shown.get_json())["hidden"] is True
+
+
+async def test_problem_detail(app: Quart, client: QuartClient) -> None:
+    await import_example(app, "hello")
+    _, headers = await user_with_token(app)
+    response = await client.get("/api/v1/problems/hello", headers=headers)
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["slug"] == "hello" and body["url"] == "/problems/hello"
+    assert body["test_count"] >= 1 and "<" in body["statement_html"]
+    missing = await client.get("/api/v1/problems/nope", headers=headers)
+    assert missing.status_code == 404
+    assert "nope" in (await missing.get_json())["message"]
+
+
+async def test_staff_import_a_package(app: Quart, client: QuartClient) -> None:
+    _, headers = await user_with_token(app, Role.STAFF)
+    data = zipped(example_path("hello"))
+    created = await client.post(
+        "/api/v1/problems",
+        files=package_upload(data),
+        form={"hidden": "true", "problem_set": "week 1"},
+        headers=headers,
+    )
+    assert created.status_code == 201
+    assert created.headers["Location"] == "/api/v1/problems/hello"
+    body = await created.get_json()
+    assert body["created"] is True and body["changed"] is True
+    assert body["problem"]["hidden"] is True and body["problem"]["problem_set"] == "week 1"
+    assert len(body["package_hash"]) == 64
+
+    again = await client.post("/api/v1/problems", files=package_upload(data), headers=headers)
+    assert again.status_code == 200
+    body = await again.get_json()
+    assert body["created"] is False and body["changed"] is False
+    assert body["problem"]["hidden"] is True  # kept when the flag is not sent
+    assert await count_rows(app, Problem) == 1
+
+
+async def test_import_refusals_store_nothing(app: Quart, client: QuartClient) -> None:
+    _, staff = await user_with_token(app, Role.STAFF)
+    _, student = await user_with_token(app)
+    data = zipped(example_path("hello"))
+
+    forbidden = await client.post("/api/v1/problems", files=package_upload(data), headers=student)
+    assert forbidden.status_code == 403
+    missing = await client.post("/api/v1/problems", form={"hidden": "1"}, headers=staff)
+    assert missing.status_code == 422
+    assert (await missing.get_json())["error"] == "package_missing"
+    junk = await client.post(
+        "/api/v1/problems", files=package_upload(b"not a zip at all"), headers=staff
+    )
+    assert junk.status_code == 422
+    assert (await junk.get_json())["error"] == "import_refused"
+    bad_set = await client.post(
+        "/api/v1/problems",
+        files=package_upload(data),
+        form={"problem_set": "!!"},
+        headers=staff,
+    )
+    assert bad_set.status_code == 422
+    assert "problem set" in (await bad_set.get_json())["message"]
+    bad_flag = await client.post(
+        "/api/v1/problems", files=package_upload(data), form={"verify": "maybe"}, headers=staff
+    )
+    assert bad_flag.status_code == 422
+    assert "verify" in (await bad_flag.get_json())["message"]
+    assert await count_rows(app, Problem) == 0
+    assert await count_rows(app, PackageVersion) == 0

@@ -1,0 +1,117 @@
+"""The readiness probe checks the database and that the sandbox runs a trivial program."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from quart import Quart
+
+from service.evaluator.sandbox import SandboxUnavailable
+from service.evaluator.sandbox.base import RunResult, RunSpec
+from service.jobs import get_dispatcher
+from tests.conftest import AppFactory
+from tests.evaluator.fakes import FakeSandbox, real_sandbox
+
+
+class BrokenSandbox(FakeSandbox):
+    """A sandbox whose every run fails as the machine lost bubblewrap."""
+
+    async def run(self, spec: RunSpec) -> RunResult:
+        """Fail like a sandbox that cannot start."""
+        self.specs.append(spec)
+        raise SandboxUnavailable("bubblewrap is not installed")
+
+
+def use_sandbox(sandbox: FakeSandbox) -> Callable[[Quart], None]:
+    """Return a make_app setup putting ``sandbox`` into the app's dispatcher."""
+
+    def setup(app: Quart) -> None:
+        get_dispatcher(app).sandbox = sandbox
+
+    return setup
+
+
+@pytest.mark.sandbox
+async def test_ready_with_the_real_sandbox(make_app: AppFactory) -> None:
+    mode = os.environ.get("SANDBOX", "bwrap")
+    async with real_sandbox():  # skips (or fails under VERDICT_REQUIRE_ALL) when unavailable
+        pass
+    async with make_app(sandbox=mode) as app:
+        response = await app.test_client().get("/readyz")
+        assert response.status_code == 200
+        assert await response.get_json() == {
+            "status": "ready",
+            "checks": {"database": "ok", "sandbox": "ok"},
+        }
+
+
+async def test_a_broken_sandbox_makes_the_app_unavailable(make_app: AppFactory) -> None:
+    broken = BrokenSandbox()
+    async with make_app(use_sandbox(broken)) as app:
+        response = await app.test_client().get("/readyz")
+    body = await response.get_json()
+    assert response.status_code == 503
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["sandbox"] == "error: SandboxUnavailable: bubblewrap is not installed"
+    assert [list(spec.argv) for spec in broken.specs] == [["/bin/true"]]
+    assert broken.specs[0].limits.wall_time <= 5.0
+
+
+async def test_a_sandbox_that_fails_the_program_is_reported(make_app: AppFactory) -> None:
+    async with make_app(use_sandbox(FakeSandbox(sandbox_errors=1))) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert (await response.get_json())["checks"]["sandbox"] == (
+        "error: /bin/true ended sandbox_error fake failure"
+    )
+
+
+async def test_an_unknown_sandbox_mode_is_reported(make_app: AppFactory) -> None:
+    async with make_app(sandbox="nonsense") as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "unknown sandbox mode 'nonsense'" in (await response.get_json())["checks"]["sandbox"]
+
+
+async def test_a_good_result_is_reused_and_a_bad_one_is_not(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = FakeSandbox(sandbox_errors=1)
+    clock = [1000.0]
+    monkeypatch.setattr("service.web.views.time.monotonic", lambda: clock[0])
+    async with make_app(use_sandbox(sandbox)) as app:
+        client = app.test_client()
+        statuses = []
+        for advance in (0.0, 0.0, 10.0, 29.0, 2.0):
+            clock[0] += advance
+            statuses.append((await client.get("/readyz")).status_code)
+    # fails (probe 1), retries at once and works (probe 2), trusted for 30 s, then probes again
+    assert statuses == [503, 200, 200, 200, 200]
+    assert len(sandbox.specs) == 3
+
+
+async def test_a_slow_sandbox_times_out(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.web.views.PROBE_TIMEOUT", 0.05)
+    async with make_app(use_sandbox(FakeSandbox(delay=5.0))) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert (await response.get_json())["checks"]["sandbox"] == "error: no result within 0.05 s"
+
+
+async def test_finished_judgings_vouch_for_the_sandbox(make_app: AppFactory) -> None:
+    sandbox = BrokenSandbox()
+    async with make_app(use_sandbox(sandbox)) as app:
+        dispatcher = get_dispatcher(app)
+        client = app.test_client()
+        for hook in dispatcher.on_finished:
+            hook("JE", 0.1)  # a judge error proves nothing
+        assert (await client.get("/readyz")).status_code == 503
+        for hook in dispatcher.on_finished:
+            hook("WA", 0.1)
+        assert (await client.get("/readyz")).status_code == 200
+    assert len(sandbox.specs) == 1

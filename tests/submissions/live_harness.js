@@ -1,0 +1,156 @@
+// Drive service/static/live.js on a minimal fake DOM with a fake WebSocket and fetch, and print
+// one line per check. Run by tests/submissions/test_assets.py:
+// `node live_harness.js path/to/live.js websocket|dropped|polling`.
+"use strict";
+const fs = require("fs");
+
+// ---- a tiny DOM: elements, classes, attributes and the few selectors live.js uses
+class Element {
+  constructor(tag) {
+    this.tagName = tag.toUpperCase();
+    this.attrs = {};
+    this.children = [];
+    this.parentNode = null;
+    this.text = "";
+    this.hidden = false;
+    const classes = new Set();
+    this.classList = {
+      add: (name) => classes.add(name),
+      remove: (name) => classes.delete(name),
+      contains: (name) => classes.has(name),
+    };
+    this._classes = classes;
+  }
+  get className() { return [...this._classes].join(" "); }
+  set className(value) { this._classes.clear(); value.split(/\s+/).filter(Boolean).forEach((c) => this._classes.add(c)); }
+  get firstChild() { return this.children[0] || null; }
+  get textContent() { return this.text + this.children.map((child) => child.textContent).join(""); }
+  set textContent(value) { this.children = []; this.text = String(value); }
+  setAttribute(name, value) { this.attrs[name] = String(value); }
+  getAttribute(name) { return name in this.attrs ? this.attrs[name] : null; }
+  hasAttribute(name) { return name in this.attrs; }
+  appendChild(child) { return this.insertBefore(child, null); }
+  insertBefore(child, before) {
+    this.text = "";
+    const at = before === null ? this.children.length : this.children.indexOf(before);
+    this.children.splice(at, 0, child);
+    child.parentNode = this;
+    return child;
+  }
+  removeChild(child) { this.children.splice(this.children.indexOf(child), 1); return child; }
+  descendants() { return this.children.flatMap((child) => [child, ...child.descendants()]); }
+  matches(selector) {
+    const parts = /^([a-z]*)((?:\[[^\]]+\]|\.[\w-]+|:not\(\.[\w-]+\))*)$/.exec(selector);
+    if (!parts) throw new Error("unsupported selector " + selector);
+    if (parts[1] && parts[1].toUpperCase() !== this.tagName) return false;
+    const tests = parts[2].match(/\[[^\]]+\]|\.[\w-]+|:not\(\.[\w-]+\)/g) || [];
+    return tests.every((test) => {
+      if (test.startsWith(".")) return this._classes.has(test.slice(1));
+      if (test.startsWith(":not(")) return !this._classes.has(test.slice(6, -1));
+      const [, name, value] = /^\[([\w-]+)(?:="([^"]*)")?\]$/.exec(test);
+      return value === undefined ? name in this.attrs : this.attrs[name] === value;
+    });
+  }
+  querySelectorAll(selector) { return this.descendants().filter((node) => node.matches(selector)); }
+  querySelector(selector) { return this.querySelectorAll(selector)[0] || null; }
+}
+
+function build(tag, attrs, children) {
+  const node = new Element(tag);
+  Object.entries(attrs || {}).forEach(([name, value]) => node.setAttribute(name, value));
+  (children || []).forEach((child) => node.appendChild(child));
+  return node;
+}
+
+const rows = build("tbody", { "data-test-rows": "" });
+const pendingRow = build("tr", { "data-test-index": "1" }, [
+  "test-index", "test-name", "test-verdict", "test-time", "test-memory", "test-message",
+].map((name) => { const cell = build("td"); cell.className = name; return cell; }));
+pendingRow.classList.add("pending");
+rows.appendChild(pendingRow);
+const progress = build("progress", { "data-progress": "" });
+progress.max = 1;
+progress.value = 0;
+const compileOutput = build("pre", { "data-compile-output": "" });
+const compile = build("div", { "data-compile": "" }, [compileOutput]);
+compile.hidden = true;
+const root = build("section", {
+  "data-live-submission": "", "data-live-url": "/submissions/7/live",
+  "data-state-url": "/submissions/7/state", "data-status": "queued",
+}, [
+  build("dd", { "data-verdict": "" }), build("dd", { "data-score": "" }), progress,
+  build("span", { "data-progress-text": "" }), compile, rows,
+]);
+
+// ---- the browser around it
+const mode = process.argv[3];
+const finalState = {
+  status: "done", verdict: "CE", score: 0, tests_total: 2, tests_done: 0, tests: [],
+  compile_output: "main.c:1: error: <script>",
+};
+const fetched = [];
+let sockets = [];
+let timers = 0;
+global.document = { querySelector: (s) => root.querySelector(s) || (root.matches(s) ? root : null), createElement: (tag) => new Element(tag) };
+global.window = {
+  location: { protocol: "https:", host: "verdict.test" },
+  setTimeout: (callback) => { timers += 1; setImmediate(callback); },
+};
+global.fetch = (url, options) => {
+  fetched.push([url, options.headers.Accept]);
+  return Promise.resolve({ ok: true, json: () => Promise.resolve(finalState) });
+};
+if (mode !== "polling") {
+  window.WebSocket = function FakeSocket(url) {
+    this.url = url;
+    this.listeners = {};
+    this.addEventListener = (type, listener) => { this.listeners[type] = listener; };
+    sockets.push(this);
+  };
+  global.WebSocket = window.WebSocket;
+}
+
+function report(name, got, want) {
+  const ok = JSON.stringify(got) === JSON.stringify(want);
+  console.log(`${ok ? "ok" : "FAIL"} ${name}: ${JSON.stringify(got)}${ok ? "" : " want " + JSON.stringify(want)}`);
+}
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
+
+(async () => {
+  if (mode === "websocket") {
+    report("connects over wss", sockets.map((socket) => socket.url), ["wss://verdict.test/submissions/7/live"]);
+    const socket = sockets[0];
+    const send = (message) => socket.listeners.message({ data: JSON.stringify(message) });
+    send({ type: "snapshot", state: { status: "running", tests_total: 2, tests_done: 1, compile_output: "",
+      tests: [{ index: 0, name: "sample/1", verdict: "AC", time_ms: 12, memory_kb: 900, message: "" }] } });
+    const first = rows.querySelector('tr[data-test-index="0"]');
+    report("snapshot row", [first.querySelector(".test-name").textContent, first.querySelector(".test-verdict").textContent, first.querySelector(".test-time").textContent], ["sample/1", "AC", "12 ms"]);
+    report("rows in order", rows.children.map((row) => row.getAttribute("data-test-index")), ["0", "1"]);
+    report("progress after snapshot", [progress.value, progress.max, root.querySelector("[data-progress-text]").textContent], [1, 2, "1 / 2"]);
+    report("status badge", root.querySelector("[data-verdict]").textContent, "running");
+    send({ type: "test", index: 1, name: "secret/1", verdict: "WA", time_ms: 8, memory_kb: 700, message: "<b>line 1</b>" });
+    report("test event fills the pending row", [pendingRow.classList.contains("pending"), pendingRow.querySelector(".test-verdict").textContent, pendingRow.querySelector(".test-message").textContent], [false, "WA", "<b>line 1</b>"]);
+    report("progress after test", [progress.value, root.querySelector("[data-progress-text]").textContent], [2, "2 / 2"]);
+    send("a string");
+    send({ type: "unknown" });
+    socket.listeners.message({ data: "{not json" });
+    send({ type: "done" });
+    await tick(); await tick();
+    report("done reads the state once", fetched, [["/submissions/7/state", "application/json"]]);
+    socket.listeners.close({});
+    await tick(); await tick();
+    report("no polling once done", [fetched.length, timers], [1, 0]);
+  } else if (mode === "dropped") {
+    sockets[0].listeners.close({});
+    await tick(); await tick();
+    report("polls after the socket drops", fetched, [["/submissions/7/state", "application/json"]]);
+  } else {
+    await tick(); await tick();
+    report("polls without websockets", fetched, [["/submissions/7/state", "application/json"]]);
+  }
+  report("final verdict", [root.getAttribute("data-status"), root.querySelector("[data-verdict]").textContent], ["done", "CE"]);
+  report("compile output as text", [compile.hidden, compileOutput.textContent], [false, "main.c:1: error: <script>"]);
+  report("rows reset to pending for the new judging", rows.querySelectorAll("tr[data-test-index].pending").length, 2);
+})();
