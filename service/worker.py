@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -92,6 +93,7 @@ class _Claimed:
     files: tuple[tuple[str, str], ...]
     attempts: int
     current: bool  # the submission shows this judging
+    problem_slug: str = ""  # names the main file among several (hello.py for problem hello)
 
 
 def new_worker_id() -> str:
@@ -172,7 +174,10 @@ async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed
             await db.execute(
                 select(Judging)
                 .where(Judging.id == judging_id)
-                .options(selectinload(Judging.submission).selectinload(Submission.files))
+                .options(
+                    selectinload(Judging.submission).selectinload(Submission.files),
+                    selectinload(Judging.submission).selectinload(Submission.problem),
+                )
             )
         ).scalar_one()
         submission = judging.submission
@@ -188,6 +193,7 @@ async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed
             files=tuple((file.name, file.content) for file in submission.files),
             attempts=judging.attempts,
             current=current,
+            problem_slug=submission.problem.slug,
         )
 
 
@@ -238,7 +244,9 @@ class _Job:
         finished: Finished | None = None
         judge_errors: list[str] = []
         try:
-            problem = await load_stored(self.settings, self.claimed.package_hash)
+            stored = await load_stored(self.settings, self.claimed.package_hash)
+            # The stored package is named by its hash; the program's main file by the slug.
+            problem = dataclasses.replace(stored, slug=self.claimed.problem_slug or stored.slug)
             language = get_language(self.claimed.language)
             total = len(problem.tests)
             await self._update(total=total)

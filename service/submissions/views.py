@@ -20,10 +20,10 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from pygments import highlight  # type: ignore[import-untyped]
-from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
-from pygments.lexers import TextLexer, get_lexer_for_filename  # type: ignore[import-untyped]
-from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_for_filename
+from pygments.util import ClassNotFound
 from quart import (
     Blueprint,
     Response,
@@ -370,7 +370,7 @@ async def pygments_css() -> ResponseReturnValue:
 
 @cache
 def _pygments_css() -> str:
-    return str(HtmlFormatter(cssclass="source").get_style_defs(".source"))
+    return str(HtmlFormatter(cssclass="source").get_style_defs(".source"))  # type: ignore[no-untyped-call]
 
 
 @bp.get("/submissions/<int:submission_id>/state")

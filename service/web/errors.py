@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from markupsafe import escape
-from quart import Quart, ResponseReturnValue, render_template, request
+from quart import Quart, ResponseReturnValue, has_request_context, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def error_message(error: HTTPException) -> str:
 
 
 def wants_json() -> bool:
-    """Return whether the error should be JSON (API paths) rather than a page."""
+    """Return whether the error should be JSON (API paths, WebSockets) rather than a page."""
+    if not has_request_context():  # a WebSocket refused before it was accepted
+        return True
     return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")
 
 

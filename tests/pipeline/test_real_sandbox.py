@@ -59,3 +59,19 @@ async def test_hello_world_in_the_real_sandbox(
         submission = await submit(app, user, problem.slug, language, [(name, source)])
         done = await wait_done(app, submission.id, timeout=60)
     assert done.verdict == verdict
+
+
+async def test_the_main_file_may_be_named_after_the_problem(make_app: AppFactory) -> None:
+    # Two Python files: the one named like the problem's slug (hello.py) is the program.
+    mode = sandbox_mode()
+    main = b"from words import greeting\nprint(greeting())\n"
+    helper = b"def greeting():\n    return 'Hello World!'\n"
+    async with make_app(evaluator_concurrency=2, sandbox=mode) as app:
+        from service.submissions.service import submit
+
+        problem = await import_example(app)
+        user = await create_user(app)
+        files = [("words.py", helper), ("hello.py", main)]
+        submission = await submit(app, user, problem.slug, "python3", files)
+        done = await wait_done(app, submission.id, timeout=60)
+    assert done.verdict == "AC"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from quart import Quart, abort
+from quart.testing import WebsocketResponseError
 
 from service.config import Environment
 from service.models import Role
@@ -137,3 +140,20 @@ async def test_an_id_too_big_for_the_database_is_not_found(make_app: AppFactory,
         await sign_in_as(client, await create_user(app, role=Role.STAFF))
         response = await client.get(path)
     assert response.status_code == 404
+
+
+async def test_a_websocket_refused_with_an_http_error_gets_that_status(
+    make_app: AppFactory,
+) -> None:
+    def add_refusing_websocket(app: Quart) -> None:
+        async def refuse() -> None:
+            abort(403, "Not your submission.")
+
+        app.add_websocket("/ws/refuse", "ws_refuse", refuse)
+
+    async with make_app(add_refusing_websocket) as app, asyncio.timeout(10):
+        with pytest.raises(WebsocketResponseError) as refused:
+            async with app.test_client().websocket("/ws/refuse") as socket:
+                await socket.receive()
+    assert refused.value.response.status_code == 403
+    assert (await refused.value.response.get_json())["error"] == "forbidden"
