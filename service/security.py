@@ -19,6 +19,7 @@ from quart import Quart, Response, current_app, request, session
 from werkzeug.exceptions import BadRequest
 
 from service.auth.api_tokens import presented_bearer_token
+from service.auth.current import session_user
 from service.config import Settings
 
 CSRF_SESSION_KEY = "csrf_token"
@@ -71,6 +72,8 @@ async def check_csrf() -> None:
         return  # an unknown URL or method gets its 404/405, not a CSRF error
     if presented_bearer_token() is not None:
         return  # authenticated by the token only (see service.auth.current)
+    if request.path.startswith("/api/") and await session_user().load() is None:
+        return  # no session to ride on: the API view answers 401 with WWW-Authenticate
     expected = session.get(CSRF_SESSION_KEY)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.mimetype in (

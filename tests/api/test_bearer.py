@@ -77,7 +77,14 @@ async def test_anonymous_api_calls_get_json_401(client: QuartClient) -> None:
             "error": "unauthorized",
             "message": "Sign in first, then retry.",
         }
-    # Without a token, a POST is a cookie request: it needs the CSRF token first.
+    # Without a token or a session there is nothing a forged request could ride on: 401.
+    response = await client.post("/api/v1/submissions/1/rejudge")
+    assert response.status_code == 401
+    assert (await response.get_json())["error"] == "unauthorized"
+
+
+async def test_a_session_api_post_without_csrf_is_refused(app: Quart, client: QuartClient) -> None:
+    await sign_in_as(client, await create_user(app, role=Role.STAFF))
     response = await client.post("/api/v1/submissions/1/rejudge")
     assert response.status_code == 400
     assert (await response.get_json())["error"] == "csrf_failed"

@@ -110,7 +110,9 @@ async def test_header_token_passes_for_every_unsafe_method(guarded: Quart) -> No
 
 
 async def test_api_csrf_failure_is_json(guarded: Quart) -> None:
-    response = await guarded.test_client().post("/api/v1/change", json={"a": 1})
+    client = guarded.test_client()
+    await sign_in_as(client, await create_user(guarded))
+    response = await client.post("/api/v1/change", json={"a": 1})
     assert response.status_code == 400
     body = await response.get_json()
     assert body["error"] == "csrf_failed"
