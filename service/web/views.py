@@ -8,11 +8,15 @@ import time
 from dataclasses import dataclass, field
 
 from quart import Blueprint, Quart, ResponseReturnValue, current_app, render_template
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import current_account
 from service.db import get_db
 from service.evaluator.sandbox import MIB, Limits, RunSpec, Sandbox
 from service.metrics import find_dispatcher
+from service.models import Submission, User
+from service.problems.queries import list_visible_problems
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +32,24 @@ JUDGE_ERROR = "JE"
 
 @bp.get("/")
 async def home() -> ResponseReturnValue:
-    """Show the sign-in button, or the problem list when signed in."""
-    return await render_template("home.html")
+    """Show the sign-in button, or the problem list (with the user's best scores) when signed in."""
+    user = await current_account()
+    if user is None:
+        return await render_template("home.html")
+    async with get_db().session() as db:
+        problems = await list_visible_problems(db, user)
+        best = await best_scores(db, user)
+    return await render_template("home.html", problems=problems, best=best)
+
+
+async def best_scores(db: AsyncSession, user: User) -> dict[int, float]:
+    """Return the user's best judged score per problem id."""
+    rows = await db.execute(
+        select(Submission.problem_id, func.max(Submission.score))
+        .where(Submission.user_id == user.id, Submission.score.is_not(None))
+        .group_by(Submission.problem_id)
+    )
+    return {problem_id: float(score) for problem_id, score in rows.all()}
 
 
 @bp.get("/healthz")
@@ -97,12 +117,18 @@ class SandboxProbe:
             spec = RunSpec(argv=list(PROBE_PROGRAM), limits=PROBE_LIMITS)
             result = await asyncio.wait_for(sandbox.run(spec), PROBE_TIMEOUT)
         except TimeoutError:
+            if self._judging(app):
+                return None  # every slot is judging: busy, not broken
             return f"no result within {PROBE_TIMEOUT:g} s"
         except Exception as exc:  # the probe reports; it never raises
             return f"{exc.__class__.__name__}: {exc}"[:200]
         if result.ok:
             return None
         return f"{PROBE_PROGRAM[0]} ended {result.outcome.value} {result.message}".strip()[:200]
+
+    def _judging(self, app: Quart) -> bool:
+        dispatcher = find_dispatcher(app)
+        return dispatcher is not None and dispatcher.stats()["running"] > 0
 
     async def _sandbox(self, app: Quart) -> Sandbox:
         dispatcher = find_dispatcher(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 
@@ -11,8 +12,12 @@ from quart import Quart
 from service.evaluator.sandbox import SandboxUnavailable
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.jobs import get_dispatcher
+from service.submissions.service import submit
+from service.web import views as web_views
+from tests.builders import import_example
 from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, real_sandbox
+from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox
+from tests.factories import create_user
 
 
 class BrokenSandbox(FakeSandbox):
@@ -115,3 +120,48 @@ async def test_finished_judgings_vouch_for_the_sandbox(make_app: AppFactory) -> 
             hook("WA", 0.1)
         assert (await client.get("/readyz")).status_code == 200
     assert len(sandbox.specs) == 1
+
+
+class BlockedSandbox(FakeSandbox):
+    """A sandbox whose every slot is taken: runs wait until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def run(self, spec: RunSpec) -> RunResult:
+        """Wait for a slot that only frees when the test says so."""
+        self.specs.append(spec)
+        await self.release.wait()
+        return exited()
+
+
+async def test_a_busy_evaluator_stays_ready(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every slot is judging: the probe cannot get a slot in time, but busy is not broken.
+    monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
+    blocked = BlockedSandbox()
+    async with make_app(use_sandbox(blocked)) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        await submit(app, user, problem.slug, "python3", [("hello.py", b"print(1)\n")])
+        async with asyncio.timeout(10):
+            while get_dispatcher(app).stats()["running"] == 0:
+                await asyncio.sleep(0.02)
+        response = await app.test_client().get("/readyz")
+        blocked.release.set()
+    assert response.status_code == 200
+    assert (await response.get_json())["checks"]["sandbox"] == "ok"
+
+
+async def test_an_idle_evaluator_whose_probe_hangs_is_unavailable(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
+    blocked = BlockedSandbox()
+    async with make_app(use_sandbox(blocked)) as app:
+        response = await app.test_client().get("/readyz")
+        blocked.release.set()
+    assert response.status_code == 503
+    assert (await response.get_json())["checks"]["sandbox"] == "error: no result within 0.2 s"

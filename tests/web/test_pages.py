@@ -8,7 +8,9 @@ from pathlib import Path
 from quart import Quart
 from quart.testing import QuartClient
 
-from service.models import Role
+from service.db import get_db
+from service.models import Role, Status, Submission
+from tests.builders import import_example
 from tests.conftest import AppFactory, sqlite_url
 from tests.factories import create_user, sign_in_as
 
@@ -24,7 +26,37 @@ async def test_home_signed_out_offers_sign_in(client: QuartClient) -> None:
     assert 'href="/login"' in page
     assert "Sign in with Google" in page
     assert "Sign out" not in page
-    assert "Problems will appear here" not in page
+    assert "No problems yet" not in page
+
+
+async def test_home_lists_visible_problems_with_the_users_best_score(
+    app: Quart, client: QuartClient
+) -> None:
+    hello = await import_example(app, "hello")
+    await import_example(app, "bigio", hidden=True)
+    await import_example(app, "floatdiv")
+    student = await create_user(app)
+    async with get_db(app).session() as db:
+        for score in (0.5, 1.0, 0.0):
+            db.add(
+                Submission(
+                    user_id=student.id,
+                    problem_id=hello.id,
+                    language="python3",
+                    status=Status.DONE,
+                    verdict="AC" if score == 1.0 else "WA",
+                    score=score,
+                )
+            )
+        await db.commit()
+    await sign_in_as(client, student)
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert 'href="/problems/hello"' in page
+    assert 'href="/problems/floatdiv"' in page
+    assert "/problems/bigio" not in page  # hidden from students
+    assert re.search(r'/problems/hello">.*?badge-solved">100%<', page, re.S)
+    assert "badge-tried" not in page  # floatdiv was never tried: no score shown
+    assert 'href="/problems/import"' not in page
 
 
 async def test_home_signed_in_shows_user_and_logout_form(app: Quart, client: QuartClient) -> None:
@@ -35,7 +67,8 @@ async def test_home_signed_in_shows_user_and_logout_form(app: Quart, client: Qua
     page = await (await client.get("/")).get_data(as_text=True)
     assert "Grace Hopper" in page
     assert 'src="https://lh3.example.com/g.png"' in page
-    assert "Problems will appear here" in page
+    assert "No problems yet." in page
+    assert 'href="/problems/import"' in page  # staff are offered the import
     assert "Sign in with Google" not in page
     form = re.search(
         r'<form class="logout" method="post" action="/logout">(.*?)</form>', page, re.S
