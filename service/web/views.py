@@ -49,7 +49,7 @@ async def best_scores(db: AsyncSession, user: User) -> dict[int, float]:
         .where(Submission.user_id == user.id, Submission.score.is_not(None))
         .group_by(Submission.problem_id)
     )
-    return {problem_id: float(score) for problem_id, score in rows.all()}
+    return {problem_id: float(score) for problem_id, score in rows.all() if score is not None}
 
 
 @bp.get("/healthz")
