@@ -23,6 +23,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import IO
 
@@ -36,7 +37,9 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", "__MACOSX"})
 _CHUNK = 1 << 20
 
-_loaded: dict[tuple[str, str], Problem] = {}
+#: Loaded packages kept in memory, least recently used dropped first (they reload from disk).
+MAX_LOADED_PACKAGES = 64
+_loaded: OrderedDict[tuple[str, str], Problem] = OrderedDict()
 _unpacking: dict[tuple[str, str], asyncio.Lock] = {}
 
 
@@ -158,6 +161,7 @@ async def load_stored(settings: Settings, package_hash: str) -> Problem:
     key = (str(root), package_hash)
     cached = _loaded.get(key)
     if cached is not None:
+        _loaded.move_to_end(key)
         return cached
     lock = _unpacking.setdefault(key, asyncio.Lock())
     try:
@@ -167,6 +171,8 @@ async def load_stored(settings: Settings, package_hash: str) -> Problem:
                 store = PackageStore(settings.package_dir)
                 cached = await asyncio.to_thread(_unpack_and_load, store, root, package_hash)
                 _loaded[key] = cached
+                while len(_loaded) > MAX_LOADED_PACKAGES:
+                    _loaded.popitem(last=False)
     finally:
         _unpacking.pop(key, None)  # a lock binds to one event loop; later callers use the cache
     return cached

@@ -13,6 +13,7 @@ import pytest
 
 from service.config import Settings
 from service.evaluator.package import PackageError
+from service.problems import store as store_module
 from service.problems.store import (
     BadPackageHash,
     MissingPackage,
@@ -199,3 +200,20 @@ async def test_a_deleted_unpacked_folder_is_rebuilt_after_forgetting_the_cache(
 
     assert second is not first
     assert (second.root / "problem.yaml").is_file()
+
+
+async def test_the_cache_of_loaded_packages_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_LOADED_PACKAGES", 2)
+    settings = settings_in(tmp_path)
+    store = PackageStore(settings.package_dir)
+    hashes = [store.put_file(example_path(name))[0] for name in ("hello", "bigio", "floatdiv")]
+    first = await load_stored(settings, hashes[0])
+    second = await load_stored(settings, hashes[1])
+    assert await load_stored(settings, hashes[0]) is first  # used again: kept
+    await load_stored(settings, hashes[2])  # the least recently used (bigio) leaves
+    assert await load_stored(settings, hashes[0]) is first
+    reloaded = await load_stored(settings, hashes[1])
+    assert reloaded is not second  # loaded again from the unpacked folder
+    assert reloaded.name == second.name
