@@ -87,6 +87,12 @@ async def test_runs_as_an_unprivileged_slot_user(sandbox: BwrapSandbox) -> None:
     assert groups.strip() in ("[]", f"[{gid}]")
 
 
+async def test_programs_run_below_the_web_servers_priority(sandbox: BwrapSandbox) -> None:
+    result = await sandbox.run(py("import os; print(os.nice(0))"))
+    assert result.ok
+    assert int(result.stdout) == os.nice(0) + 10
+
+
 async def test_box_and_tmp_are_writable_tmpfs(sandbox: BwrapSandbox) -> None:
     code = (
         "open('/box/a', 'w').write('x'); open('/tmp/b', 'w').write('y');"

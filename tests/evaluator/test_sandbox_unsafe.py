@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,13 @@ async def test_exit_codes_and_output(unsafe_sandbox: UnsafeRlimitSandbox) -> Non
         py("x = bytearray(30 * 1024 * 1024); import time; time.sleep(0.05)")
     )
     assert ok.ok and 30 * 1024 <= ok.memory_kb < 60 * 1024
+
+
+async def test_programs_run_below_the_web_servers_priority(
+    unsafe_sandbox: UnsafeRlimitSandbox,
+) -> None:
+    result = await unsafe_sandbox.run(py("import os; print(os.nice(0))"))
+    assert int(result.stdout) == os.nice(0) + 10
 
 
 async def test_signal(unsafe_sandbox: UnsafeRlimitSandbox) -> None:

@@ -16,6 +16,8 @@ from typing import Protocol
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
+#: Niceness added to every judged program (slotd.c has the same number): the web server first.
+RUN_NICENESS = 10
 
 
 class SandboxUnavailable(Exception):

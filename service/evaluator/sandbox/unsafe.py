@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from service.evaluator.sandbox.base import Limits, Outcome, RunResult, RunSpec
+from service.evaluator.sandbox.base import RUN_NICENESS, Limits, Outcome, RunResult, RunSpec
 from service.evaluator.sandbox.outcome import Observation, classify
 from service.evaluator.sandbox.output import CappedPipe
 
@@ -100,6 +100,7 @@ def _map(text: str, mapping: dict[str, str]) -> str:
 
 def _limiter(limits: Limits) -> None:
     cpu = math.ceil(limits.cpu_time) + 1
+    os.nice(RUN_NICENESS)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
