@@ -334,7 +334,17 @@ async def main() -> int:
     env = environment(data_dir, database_url, sandbox, port)
     env["EVALUATOR_CONCURRENCY"] = str(concurrency)
     server = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "asgi:app", "--bind", f"127.0.0.1:{port}"],
+        # As the Procfile serves it: one worker on uvloop.
+        [
+            sys.executable,
+            "-m",
+            "hypercorn",
+            "asgi:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "uvloop",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
