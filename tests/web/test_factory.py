@@ -15,6 +15,7 @@ from service.config import (
     DEFAULT_SECRET_KEY,
     ConfigError,
     Environment,
+    RateLimit,
     Settings,
     load_settings,
 )
@@ -187,3 +188,35 @@ def test_production_refusals_name_the_setting(change: dict[str, str | None], set
 def test_development_accepts_what_production_refuses() -> None:
     settings = load_settings({"SANDBOX": "unsafe-rlimit", "SECRET_KEY": "short"})
     assert settings.sandbox == "unsafe-rlimit"
+
+
+def test_submission_and_storage_limits_come_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "VERDICT_DATA_DIR": str(tmp_path / "store"),
+            "MAX_SOURCE_BYTES": "1000",
+            "MAX_PACKAGE_BYTES": "4096",
+            "SUBMISSION_RATE_LIMIT": " 5 / 30 ",
+        }
+    )
+    assert settings.package_dir == tmp_path / "store" / "packages"
+    assert settings.max_source_bytes == 1000
+    assert settings.max_package_bytes == 4096
+    assert settings.submission_rate_limit == RateLimit(5, 30)
+    assert str(settings.submission_rate_limit) == "5/30"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("SUBMISSION_RATE_LIMIT", "20", "COUNT/SECONDS"),
+        ("SUBMISSION_RATE_LIMIT", "0/60", "at least 1"),
+        ("SUBMISSION_RATE_LIMIT", "ten/60", "whole number"),
+        ("MAX_SOURCE_BYTES", "0", "at least 1"),
+        ("MAX_PACKAGE_BYTES", "big", "whole number"),
+    ],
+)
+def test_bad_limits_are_refused_naming_the_variable(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=name) as refused:
+        load_settings({name: value})
+    assert says in str(refused.value)
