@@ -28,8 +28,9 @@ from quart import Quart, current_app
 
 from service.config import Settings
 from service.db import Database, get_db
+from service.evaluator.languages import offered_languages
 from service.evaluator.sandbox import create_sandbox
-from service.evaluator.sandbox.base import Sandbox
+from service.evaluator.sandbox.base import RunResult, RunSpec, Sandbox
 from service.events import EventBroker, get_broker
 from service.worker import JudgeOutcome, judge, new_worker_id, recover, release
 
@@ -59,8 +60,46 @@ class Dispatcher(Protocol):
         ...
 
     def stats(self) -> dict[str, int]:
-        """Return ``{"queued": pending judgings, "running": judgings being judged}``."""
+        """Return ``{"queued": n, "running": n, "sandboxes_busy": n}`` (see LocalDispatcher)."""
         ...
+
+
+class RunCounter:
+    """How many sandbox runs are in progress."""
+
+    def __init__(self) -> None:
+        self.busy = 0
+
+
+class CountingSandbox:
+    """Passes runs on to a sandbox and counts those in progress (waiting for a slot included)."""
+
+    def __init__(self, inner: Sandbox, counter: RunCounter) -> None:
+        self.inner = inner
+        self.counter = counter
+        self.name = inner.name
+        self.slots = inner.slots
+        self.safe = inner.safe
+
+    async def run(self, spec: RunSpec) -> RunResult:
+        """Run ``spec`` in the wrapped sandbox, counting it while it is in progress."""
+        self.counter.busy += 1
+        try:
+            return await self.inner.run(spec)
+        finally:
+            self.counter.busy -= 1
+
+    async def check(self) -> str | None:
+        """Check the wrapped sandbox."""
+        return await self.inner.check()
+
+
+async def warm_languages() -> None:
+    """Probe the installed toolchains once, off the event loop (the first submit needs them)."""
+    try:
+        await asyncio.to_thread(offered_languages)
+    except Exception:  # the first submission probes again and reports the failure
+        logger.exception("probing the installed languages failed")
 
 
 class LocalDispatcher:
@@ -87,6 +126,8 @@ class LocalDispatcher:
         self._retries: set[asyncio.TimerHandle] = set()
         self._own_sandbox = False
         self._sandbox_lock = asyncio.Lock()
+        self._runs = RunCounter()
+        self._counted: CountingSandbox | None = None
 
     async def dispatch(self, judging_id: int) -> None:
         """Queue judging ``judging_id``; a second dispatch of a queued or running one is a no-op."""
@@ -100,13 +141,16 @@ class LocalDispatcher:
         self._queue.put_nowait(judging_id)
 
     def stats(self) -> dict[str, int]:
-        """Return ``{"queued": pending judgings, "running": judgings being judged}``.
+        """Return how many judgings are queued and running, and sandbox runs in progress.
 
-        Judgings waiting to be retried after an infrastructure failure count as queued.
+        ``{"queued": n, "running": n, "sandboxes_busy": n}``: judgings waiting to be retried
+        after an infrastructure failure count as queued; ``sandboxes_busy`` counts this
+        dispatcher's compiles and test runs in progress (waiting for a slot included).
         """
         return {
             "queued": len(self._pending) + len(self._retries),
             "running": len(self._running),
+            "sandboxes_busy": self._runs.busy,
         }
 
     async def start(self) -> None:
@@ -114,6 +158,7 @@ class LocalDispatcher:
         if self.started:
             return
         self.started = True
+        await warm_languages()
         for number in range(self.max_running):
             self._spawn(self._work(), f"verdict-judge-{number}")
         try:
@@ -152,14 +197,19 @@ class LocalDispatcher:
             self.enqueue(judging_id)
 
     async def open_sandbox(self) -> Sandbox:
-        """Return the shared sandbox, opening it on first use (off the event loop)."""
+        """Return the shared sandbox, opening it on first use (off the event loop).
+
+        It comes wrapped in a :class:`CountingSandbox`, which ``stats()`` reads.
+        """
         async with self._sandbox_lock:
             if self.sandbox is None:
                 self.sandbox = await asyncio.to_thread(
                     create_sandbox, self.settings.sandbox, self.settings.evaluator_concurrency
                 )
                 self._own_sandbox = True
-            return self.sandbox
+            if self._counted is None or self._counted.inner is not self.sandbox:
+                self._counted = CountingSandbox(self.sandbox, self._runs)
+            return self._counted
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -233,6 +283,8 @@ def init_app(app: Quart) -> LocalDispatcher:
     async def _run_dispatcher() -> AsyncGenerator[None]:
         if settings.start_evaluator:
             await dispatcher.start()
+        else:  # this process still validates submissions against the offered languages
+            await warm_languages()
         try:
             yield
         finally:

@@ -6,7 +6,9 @@ Families (text exposition format 0.0.4):
   in the database at scrape time (a rejudge can move a submission from one verdict to another);
 - ``verdict_submissions_by_status{status}``: submissions queued, running and done right now;
 - ``verdict_queue_length``: judgings waiting for the evaluator in this process;
-- ``verdict_sandboxes_busy``: judgings being evaluated in this process right now;
+- ``verdict_sandboxes_busy``: sandbox runs (compiles, tests, checkers) in progress or waiting
+  for a slot in this process right now;
+- ``verdict_judgings_running``: judgings being evaluated in this process right now;
 - ``verdict_evaluation_seconds{verdict}``: how long judgings took (a histogram), fed as they
   finish;
 - ``process_*`` and ``python_*``: the usual process and interpreter figures.
@@ -53,6 +55,7 @@ class Snapshot:
     by_status: dict[str, int] = field(default_factory=dict)
     queued: int = 0
     running: int = 0
+    sandboxes_busy: int = 0
 
 
 class SnapshotCollector(Collector):
@@ -87,6 +90,11 @@ class SnapshotCollector(Collector):
         )
         yield GaugeMetricFamily(
             "verdict_sandboxes_busy",
+            "Sandbox runs in progress (or waiting for a slot) in this process right now.",
+            value=snapshot.sandboxes_busy,
+        )
+        yield GaugeMetricFamily(
+            "verdict_judgings_running",
             "Judgings being evaluated by this process right now.",
             value=snapshot.running,
         )
@@ -147,6 +155,7 @@ async def take_snapshot(app: Quart) -> Snapshot:
         stats = dispatcher.stats()
         snapshot.queued = int(stats.get("queued", 0))
         snapshot.running = int(stats.get("running", 0))
+        snapshot.sandboxes_busy = int(stats.get("sandboxes_busy", 0))
     return snapshot
 
 

@@ -6,6 +6,11 @@ A worker *claims* a queued judging with one guarded UPDATE (``status='queued'`` 
 status = 'running'``: a worker whose claim was taken away (crash recovery judged it dead)
 stops, and a judging never completes twice.
 
+Before each event is stored and published the worker checks, in the same transaction, that the
+submission still shows this judging. A rejudge that replaced it *supersedes* it: the worker
+stores it as done with no verdict (message ``superseded by judging N``), stops judging and
+publishes nothing more, so subscribers only see the new judging.
+
 An infrastructure failure (the package or sandbox is missing, a sandbox run failed, an
 unexpected exception) is a judge error: the judging goes back to ``queued`` for another
 attempt, up to :data:`MAX_ATTEMPTS`, and only then is it finished as JE with a message that
@@ -70,6 +75,15 @@ class LostClaim(Exception):
     """Another worker (or crash recovery) took this judging over; stop writing to it."""
 
 
+class Superseded(LostClaim):
+    """A rejudge replaced this judging (stored as superseded): stop and publish nothing more."""
+
+
+def superseded_message(judging_id: int | None) -> str:
+    """Return the message of a judging replaced by judging ``judging_id``."""
+    return "superseded" if judging_id is None else f"superseded by judging {judging_id}"
+
+
 @dataclass(frozen=True)
 class JudgeOutcome:
     """What :func:`judge` did with one judging."""
@@ -94,6 +108,7 @@ class _Claimed:
     attempts: int
     current: bool  # the submission shows this judging
     problem_slug: str = ""  # names the main file among several (hello.py for problem hello)
+    time_limit: float | None = None  # the problem's limit (the one its pages show), seconds
 
 
 def new_worker_id() -> str:
@@ -126,13 +141,19 @@ async def judge(
     claimed = await claim(database, judging_id, worker_id)
     if claimed is None:
         return JudgeOutcome(judging_id, claimed=False)
+    if not claimed.current:  # a rejudge replaced it while it waited: stored as superseded
+        return JudgeOutcome(judging_id, claimed=True, attempts=claimed.attempts)
     job = _Job(database, settings, broker, claimed, worker_id)
     heartbeat = asyncio.create_task(job.beat())
     try:
         verdict = await job.run(sandbox)
     except asyncio.CancelledError:
-        await asyncio.shield(job.requeue(count_attempt=False, reason="the server is stopping"))
+        with contextlib.suppress(LostClaim):
+            await asyncio.shield(job.requeue(count_attempt=False, reason="the server is stopping"))
         raise
+    except Superseded:
+        logger.info("judging %s was superseded by a rejudge; stopped", judging_id)
+        return JudgeOutcome(judging_id, claimed=True, attempts=claimed.attempts)
     except LostClaim:
         logger.warning("judging %s was taken over by another worker", judging_id)
         return JudgeOutcome(judging_id, claimed=True, attempts=claimed.attempts)
@@ -151,7 +172,11 @@ async def judge(
 
 
 async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed | None:
-    """Mark the judging running for ``worker_id`` if it is still queued; else return None."""
+    """Mark the judging running for ``worker_id`` if it is still queued; else return None.
+
+    A judging the submission no longer shows (a rejudge replaced it while it waited for a
+    retry) is stored as superseded instead, and comes back with ``current=False``.
+    """
     now = utcnow()
     async with database.session() as db:
         result = await db.execute(
@@ -184,6 +209,18 @@ async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed
         current = submission.judging_id == judging.id
         if current:
             submission.status = Status.RUNNING
+        else:
+            await db.execute(
+                update(Judging)
+                .where(*_guard(judging_id, worker_id))
+                .values(
+                    status=Status.DONE,
+                    verdict=None,
+                    message=superseded_message(submission.judging_id),
+                    finished_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
         await db.commit()
         return _Claimed(
             judging_id=judging.id,
@@ -194,6 +231,7 @@ async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed
             attempts=judging.attempts,
             current=current,
             problem_slug=submission.problem.slug,
+            time_limit=submission.problem.time_limit or None,
         )
 
 
@@ -249,30 +287,40 @@ class _Job:
             problem = dataclasses.replace(stored, slug=self.claimed.problem_slug or stored.slug)
             language = get_language(self.claimed.language)
             total = len(problem.tests)
-            await self._update(total=total)
-            self.publish(
+            await self._step(
                 {
                     "type": "status",
                     "status": "running",
                     "tests_total": total,
                     "attempt": self.claimed.attempts,
-                }
+                },
+                total=total,
             )
             box = sandbox if not callable(sandbox) else await sandbox()
             scratch, paths = await asyncio.to_thread(_write_sources, self.claimed.files)
-            async for event in evaluate(box, problem, language, paths, mode=Mode.TEACHING):
-                if isinstance(event, CompileStarted):
-                    self.publish({"type": "compile", "stage": "started"})
-                elif isinstance(event, CompileFinished):
-                    await self._compiled(event)
-                    if event.verdict is Verdict.JE:
-                        judge_errors.append(event.output)
-                elif isinstance(event, TestFinished):
-                    await self._store_test(event)
-                    if event.verdict is Verdict.JE:
-                        judge_errors.append(f"{event.name}: {event.message}")
-                else:
-                    finished = event
+            events = evaluate(
+                box,
+                problem,
+                language,
+                paths,
+                mode=Mode.TEACHING,
+                time_limit=self.claimed.time_limit,
+            )
+            # aclosing: leaving early (superseded, lost, cancelled) cancels the running tests.
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if isinstance(event, CompileStarted):
+                        await self._step({"type": "compile", "stage": "started"})
+                    elif isinstance(event, CompileFinished):
+                        await self._compiled(event)
+                        if event.verdict is Verdict.JE:
+                            judge_errors.append(event.output)
+                    elif isinstance(event, TestFinished):
+                        await self._store_test(event)
+                        if event.verdict is Verdict.JE:
+                            judge_errors.append(f"{event.name}: {event.message}")
+                    else:
+                        finished = event
             if finished is None:  # evaluate always ends with Finished
                 raise RuntimeError("the evaluator ended without a verdict")
             if finished.verdict is Verdict.JE and not judge_errors:
@@ -289,22 +337,55 @@ class _Job:
             return await self._judge_error("; ".join(judge_errors), finished)
         return await self.finish(finished)
 
-    async def _update(self, **values: Any) -> None:
-        async with self.database.session() as db:
-            result = await db.execute(
-                update(Judging)
-                .where(*self.guard)
-                .values(heartbeat_at=utcnow(), **values)
-                .execution_options(synchronize_session=False)
+    async def _hold(self, db: AsyncSession, **values: Any) -> None:
+        """Refresh the heartbeat (and store ``values``) if this judging is still ours and shown.
+
+        Raises LostClaim when another worker took it, and Superseded (after storing it as
+        superseded and committing) when a rejudge replaced it. The guarded UPDATE comes first,
+        so the check below runs under the write lock (SQLite) or the submission's row lock
+        (PostgreSQL): a rejudge commits either before the check or after this transaction.
+        """
+        result = await db.execute(
+            update(Judging)
+            .where(*self.guard)
+            .values(heartbeat_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            await db.rollback()
+            raise LostClaim(self.claimed.judging_id)
+        shown = (
+            await db.execute(
+                select(Submission.judging_id)
+                .where(Submission.id == self.claimed.submission_id)
+                .with_for_update(key_share=True)
             )
-            if _rowcount(result) != 1:
-                await db.rollback()
-                raise LostClaim(self.claimed.judging_id)
+        ).scalar_one_or_none()
+        if shown == self.claimed.judging_id:
+            return
+        await db.execute(
+            update(Judging)
+            .where(*self.guard)
+            .values(
+                status=Status.DONE,
+                verdict=None,
+                message=superseded_message(shown),
+                finished_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await db.commit()
+        raise Superseded(self.claimed.judging_id)
+
+    async def _step(self, event: dict[str, Any], **values: Any) -> None:
+        """Store ``values`` on the judging, then publish ``event``, while it is still shown."""
+        async with self.database.session() as db:
+            await self._hold(db, **values)
             await db.commit()
+            self.publish(event)  # right after the commit: before a rejudge can be seen
 
     async def _compiled(self, event: CompileFinished) -> None:
-        await self._update(compile_output=event.output)
-        self.publish(
+        await self._step(
             {
                 "type": "compile",
                 "stage": "finished",
@@ -312,20 +393,13 @@ class _Job:
                 "verdict": event.verdict.value if event.verdict else None,
                 "output": event.output,
                 "time_ms": event.time_ms,
-            }
+            },
+            compile_output=event.output,
         )
 
     async def _store_test(self, event: TestFinished) -> None:
         async with self.database.session() as db:
-            result = await db.execute(
-                update(Judging)
-                .where(*self.guard)
-                .values(heartbeat_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(result) != 1:
-                await db.rollback()
-                raise LostClaim(self.claimed.judging_id)
+            await self._hold(db)
             db.add(
                 TestResult(
                     judging_id=self.claimed.judging_id,
@@ -339,17 +413,17 @@ class _Job:
                 )
             )
             await db.commit()
-        self.publish(
-            {
-                "type": "test",
-                "index": event.index,
-                "name": event.name,
-                "verdict": event.verdict.value,
-                "time_ms": event.time_ms,
-                "memory_kb": event.memory_kb,
-                "message": event.message,
-            }
-        )
+            self.publish(
+                {
+                    "type": "test",
+                    "index": event.index,
+                    "name": event.name,
+                    "verdict": event.verdict.value,
+                    "time_ms": event.time_ms,
+                    "memory_kb": event.memory_kb,
+                    "message": event.message,
+                }
+            )
 
     async def _judge_error(self, message: str, finished: Finished | None = None) -> str | None:
         """Requeue after an infrastructure failure, or finish as JE after the last attempt."""
@@ -360,7 +434,12 @@ class _Job:
                 self.claimed.attempts,
                 message,
             )
-            await self.requeue(count_attempt=True, reason=message)
+            try:
+                await self.requeue(count_attempt=True, reason=message)
+            except Superseded:
+                raise
+            except LostClaim:
+                pass  # taken over: its new owner judges it
             return None
         text = f"judge error after {self.claimed.attempts} attempts: {message}"
         if finished is not None and finished.verdict is not Verdict.JE:
@@ -373,9 +452,13 @@ class _Job:
         )
 
     async def requeue(self, *, count_attempt: bool, reason: str) -> None:
-        """Send the judging back to the queue and forget its partial results."""
+        """Send the judging back to the queue and forget its partial results.
+
+        Raises LostClaim when it is no longer ours, Superseded when a rejudge replaced it.
+        """
         async with self.database.session() as db:
-            result = await db.execute(
+            await self._hold(db)
+            await db.execute(
                 update(Judging)
                 .where(*self.guard)
                 .values(
@@ -389,19 +472,17 @@ class _Job:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if _rowcount(result) != 1:
-                await db.rollback()
-                return
             await _reset_results(db, [self.claimed.judging_id])
             await _mirror(db, self.claimed, status=Status.QUEUED, verdict=None, score=None)
             await db.commit()
-        self.publish({"type": "status", "status": "queued", "retry": count_attempt})
+            self.publish({"type": "status", "status": "queued", "retry": count_attempt})
 
     async def finish(self, finished: Finished, *, message: str | None = None) -> str | None:
-        """Store the verdict once (guarded) and mirror it on the submission if current."""
+        """Store the verdict once (guarded) and mirror it on the submission, which shows it."""
         verdict = finished.verdict.value
         async with self.database.session() as db:
-            result = await db.execute(
+            await self._hold(db)
+            await db.execute(
                 update(Judging)
                 .where(*self.guard)
                 .values(
@@ -418,24 +499,21 @@ class _Job:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if _rowcount(result) != 1:
-                await db.rollback()
-                raise LostClaim(self.claimed.judging_id)
             mirrored = await _mirror(
                 db, self.claimed, status=Status.DONE, verdict=verdict, score=finished.score
             )
             await db.commit()
-        if mirrored:
-            self.publish(
-                {
-                    "type": "done",
-                    "status": "done",
-                    "verdict": verdict,
-                    "score": finished.score,
-                    "passed": finished.passed,
-                    "total": finished.total,
-                }
-            )
+            if mirrored:
+                self.publish(
+                    {
+                        "type": "done",
+                        "status": "done",
+                        "verdict": verdict,
+                        "score": finished.score,
+                        "passed": finished.passed,
+                        "total": finished.total,
+                    }
+                )
         return verdict
 
 

@@ -168,10 +168,17 @@ async def _verify(
     settings: Settings, package: PackageProblem, sandbox: Sandbox | None
 ) -> VerifyReport:
     own_sandbox = sandbox is None
-    try:
-        active = sandbox or create_sandbox(settings.sandbox, settings.evaluator_concurrency)
-    except SandboxUnavailable as error:
-        raise ImportRefused(f"cannot verify: the sandbox is unavailable ({error})") from None
+    active: Sandbox
+    if sandbox is not None:
+        active = sandbox
+    else:
+        try:
+            # Opening a sandbox may build its helper (bwrap compiles slotd.c): off the loop.
+            active = await asyncio.to_thread(
+                create_sandbox, settings.sandbox, settings.evaluator_concurrency
+            )
+        except SandboxUnavailable as error:
+            raise ImportRefused(f"cannot verify: the sandbox is unavailable ({error})") from None
     try:
         report = await verify(active, package)
     except VerifyError as error:

@@ -2,17 +2,26 @@
 
 ``submit`` validates (nothing is stored on a refusal), stores the submission, its files and
 its first judging as ``queued`` in one transaction, commits, and only then dispatches the
-judging. A rejudge adds a new judging on the problem's current package and keeps the old ones.
+judging. The rate limit is counted and the submission stored while holding a per-user lock
+(an asyncio lock in this process, plus the user's row lock on PostgreSQL), so concurrent
+submissions of one user cannot all pass the count.
+
+A rejudge adds a new judging on the problem's current package and keeps the old ones; earlier
+judgings of the submission still waiting in the queue are superseded (they never run), and a
+running one stops at its next event (see :mod:`service.worker`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import NamedTuple
+from itertools import batched
+from typing import Any, NamedTuple, cast
 
 from quart import Quart
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
@@ -27,6 +36,7 @@ from service.submissions.validation import (
     check_sources,
     retry_after_seconds,
 )
+from service.worker import superseded_message
 
 __all__ = [
     "SubmissionItem",
@@ -37,6 +47,12 @@ __all__ = [
     "submit",
     "submit_batch",
 ]
+
+
+#: app.extensions key of the per-user submit locks.
+SUBMIT_LOCKS_KEY = "verdict.submit_locks"
+#: Submissions rejudged per transaction by :func:`rejudge_problem`.
+REJUDGE_CHUNK = 500
 
 
 class SubmissionItem(NamedTuple):
@@ -92,14 +108,51 @@ async def check_rate_limit(app: Quart, db: AsyncSession, user: User) -> None:
     )
 
 
+class _UserLock:
+    """An asyncio lock and how many submits hold it or wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+@asynccontextmanager
+async def _one_submit_at_a_time(app: Quart, user_id: int) -> AsyncIterator[None]:
+    """Hold ``user_id``'s submit lock of this process; the entry is dropped once nobody waits."""
+    locks: dict[int, _UserLock] = app.extensions.setdefault(SUBMIT_LOCKS_KEY, {})
+    entry = locks.get(user_id)
+    if entry is None:
+        entry = locks[user_id] = _UserLock()
+    entry.users += 1
+    try:
+        async with entry.lock:
+            yield
+    finally:
+        entry.users -= 1
+        if entry.users == 0:
+            del locks[user_id]
+
+
+async def _lock_user_row(db: AsyncSession, user_id: int) -> None:
+    """On PostgreSQL, lock the user's row until commit (other processes' submits wait).
+
+    SQLite serialises writers already; its reads before the first write are not serialised,
+    which the in-process lock covers.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        return
+    await db.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 async def submit(
     app: Quart, user: User, slug: str, language: str, files: Sequence[tuple[str, bytes]]
 ) -> Submission:
     """Validate, store as queued, commit, then dispatch; raise SubmissionRefused on refusal."""
     settings = _settings(app)
     sources = check_sources(language, files, max_bytes=settings.max_source_bytes)
-    async with get_db(app).session() as db:
+    async with _one_submit_at_a_time(app, user.id), get_db(app).session() as db:
         problem = await find_problem(db, slug, user)
+        await _lock_user_row(db, user.id)
         await check_rate_limit(app, db, user)
         submission = await _store(db, user, problem, sources)
         await db.commit()
@@ -173,8 +226,13 @@ async def rejudge(app: Quart, submission_id: int, requested_by: User | None) -> 
 
 
 async def rejudge_problem(app: Quart, problem_id: int, requested_by: User | None) -> int:
-    """Rejudge every submission of a problem; return how many were queued."""
+    """Rejudge every submission of a problem; return how many were queued.
+
+    Works in transactions of at most :data:`REJUDGE_CHUNK` submissions (a few bulk statements
+    each) and dispatches each chunk's judgings after its commit.
+    """
     async with get_db(app).session() as db:
+        problem = await db.get(Problem, problem_id)
         ids = (
             (
                 await db.execute(
@@ -186,12 +244,84 @@ async def rejudge_problem(app: Quart, problem_id: int, requested_by: User | None
             .scalars()
             .all()
         )
-        judgings = [await _add_judging(db, submission_id, requested_by) for submission_id in ids]
-        await db.commit()
+    if problem is None:
+        return 0
     dispatcher = get_dispatcher(app)
-    for judging in judgings:
-        await dispatcher.dispatch(judging.id)
-    return len(judgings)
+    count = 0
+    for chunk in batched(ids, REJUDGE_CHUNK, strict=False):
+        async with get_db(app).session() as db:
+            new_judgings = await _add_judgings(db, problem, chunk, requested_by)
+            await db.commit()
+        for judging_id in new_judgings.values():
+            await dispatcher.dispatch(judging_id)
+        count += len(new_judgings)
+    return count
+
+
+async def _add_judgings(
+    db: AsyncSession,
+    problem: Problem,
+    submission_ids: Sequence[int],
+    requested_by: User | None,
+) -> dict[int, int]:
+    """Add a queued judging to each submission and show it; return submission id → judging id."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "submission_id": submission_id,
+            "package_hash": problem.package_hash,
+            "status": Status.QUEUED,
+            "total": problem.test_count,
+            "requested_by_id": requested_by.id if requested_by is not None else None,
+            "created_at": now,
+        }
+        for submission_id in submission_ids
+    ]
+    # Each returned row names its submission, so the rows' order does not matter (and the
+    # insert stays a few multi-row statements on every database).
+    inserted = await db.execute(insert(Judging).returning(Judging.submission_id, Judging.id), rows)
+    new_judgings = {submission_id: judging_id for submission_id, judging_id in inserted.all()}
+    await db.execute(
+        update(Submission),
+        [
+            {
+                "id": submission_id,
+                "judging_id": judging_id,
+                "status": Status.QUEUED,
+                "verdict": None,
+                "score": None,
+            }
+            for submission_id, judging_id in new_judgings.items()
+        ],
+    )
+    await _supersede_queued(db, new_judgings)
+    return new_judgings
+
+
+async def _supersede_queued(db: AsyncSession, new_judgings: dict[int, int]) -> None:
+    """Finish the still-queued older judgings of these submissions as superseded (never run)."""
+    waiting = (
+        await db.execute(
+            select(Judging.id, Judging.submission_id).where(
+                Judging.submission_id.in_(new_judgings),
+                Judging.status == Status.QUEUED,
+                Judging.id.not_in(new_judgings.values()),
+            )
+        )
+    ).all()
+    if not waiting:
+        return
+    table = cast(Table, Judging.__table__)
+    now = utcnow()
+    await db.execute(
+        update(table)
+        .where(table.c.id == bindparam("old_id"), table.c.status == Status.QUEUED)
+        .values(status=Status.DONE, verdict=None, message=bindparam("note"), finished_at=now),
+        [
+            {"old_id": judging_id, "note": superseded_message(new_judgings[submission_id])}
+            for judging_id, submission_id in waiting
+        ],
+    )
 
 
 async def _add_judging(db: AsyncSession, submission_id: int, requested_by: User | None) -> Judging:
@@ -221,4 +351,6 @@ async def _add_judging(db: AsyncSession, submission_id: int, requested_by: User 
     submission.status = Status.QUEUED
     submission.verdict = None
     submission.score = None
+    await db.flush()
+    await _supersede_queued(db, {submission.id: judging.id})
     return judging

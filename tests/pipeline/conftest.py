@@ -70,7 +70,7 @@ async def wait_idle(app: Quart, timeout: float = WAIT_SECONDS) -> None:
     dispatcher = get_dispatcher(app)
 
     async def idle() -> bool:
-        return dispatcher.stats() == {"queued": 0, "running": 0}
+        return dispatcher.stats() == {"queued": 0, "running": 0, "sandboxes_busy": 0}
 
     await wait_for(idle, "the dispatcher to be idle", timeout)
 

@@ -273,7 +273,7 @@ async def test_finished_hooks_and_stats(fake_app: FakeApp) -> None:
         )
         get_dispatcher(app).on_finished.append(lambda verdict, seconds: 1 / 0)  # logged, ignored
         state = await judge_one(app)
-        assert get_dispatcher(app).stats() == {"queued": 0, "running": 0}
+        assert get_dispatcher(app).stats() == {"queued": 0, "running": 0, "sandboxes_busy": 0}
     assert state["verdict"] == "AC"
     assert len(seen) == 1 and seen[0][0] == "AC" and seen[0][1] >= 0
 
