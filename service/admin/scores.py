@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Problem, Status, Submission, User
+from service.models import Problem, Role, Status, Submission, User
 
 ACCEPTED = "AC"
 
@@ -77,8 +77,12 @@ async def problem_sets(db: AsyncSession) -> list[str]:
     return list((await db.execute(query)).scalars().all())
 
 
-async def score_table(db: AsyncSession, problem_set: str) -> ScoreTable:
-    """Build the ranked scoreboard of ``problem_set`` (hidden problems included)."""
+async def score_table(db: AsyncSession, problem_set: str, *, everyone: bool = False) -> ScoreTable:
+    """Build the ranked scoreboard of ``problem_set`` (hidden problems included).
+
+    Only enabled students are ranked unless ``everyone``: staff trying problems and disabled
+    accounts stay out of the gradebook.
+    """
     problems = tuple(
         ScoreProblem(id=problem.id, slug=problem.slug, name=problem.name, hidden=problem.hidden)
         for problem in (
@@ -142,7 +146,10 @@ async def score_table(db: AsyncSession, problem_set: str) -> ScoreTable:
         )
 
     user_ids = sorted({user_id for user_id, _ in cells})
-    users = (await db.execute(select(User).where(User.id.in_(user_ids)))).scalars().all()
+    people = select(User).where(User.id.in_(user_ids))
+    if not everyone:
+        people = people.where(User.role == Role.STUDENT, User.disabled.is_(False))
+    users = (await db.execute(people)).scalars().all()
     standings = [_standing(user, problems, cells) for user in users]
     standings.sort(key=_ranking_key)
 

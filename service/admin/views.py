@@ -47,9 +47,17 @@ def admin_required[**P, T](func: Callable[P, Awaitable[T]]) -> Callable[P, Await
     return wrapper
 
 
+#: Longest page number read; list_people clamps any page to the last one anyway.
+MAX_PAGE_DIGITS = 7
+
+
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    """Return the requested page; anything but a plain ASCII number means the first page."""
+    raw = request.args.get("page", "1").strip()
+    # isdigit() alone accepts digits int() refuses (superscripts like "²").
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS:
+        return max(1, int(raw))
+    return 1
 
 
 @bp.get("/admin/users")
@@ -138,6 +146,11 @@ async def _chosen_set() -> tuple[list[str], str | None]:
     return sets, wanted
 
 
+def _everyone() -> bool:
+    """Return whether staff asked to rank every account (``?everyone=1``), not only students."""
+    return request.args.get("everyone") == "1"
+
+
 @bp.get("/scoreboard")
 @staff_required
 async def scoreboard() -> ResponseReturnValue:
@@ -146,8 +159,10 @@ async def scoreboard() -> ResponseReturnValue:
     table = None
     if chosen is not None:
         async with get_db().session() as db:
-            table = await score_table(db, chosen)
-    return await render_template("admin/scoreboard.html", sets=sets, chosen=chosen, table=table)
+            table = await score_table(db, chosen, everyone=_everyone())
+    return await render_template(
+        "admin/scoreboard.html", sets=sets, chosen=chosen, table=table, everyone=_everyone()
+    )
 
 
 @bp.get("/scoreboard.csv")
@@ -158,7 +173,7 @@ async def scoreboard_csv() -> ResponseReturnValue:
     if chosen is None:
         abort(404, "There are no problems yet, so there are no scores to export.")
     async with get_db().session() as db:
-        table = await score_table(db, chosen)
+        table = await score_table(db, chosen, everyone=_everyone())
     return Response(
         scores_csv(table),
         content_type="text/csv; charset=utf-8",

@@ -57,9 +57,13 @@ from service.evaluator.languages import offered_languages
 from service.events import get_broker
 from service.models import Problem, Submission, User
 from service.problems.importer import import_package, slug_from_filename
-from service.problems.queries import get_visible_problem, list_visible_problems
+from service.problems.queries import (
+    count_visible_problems,
+    get_visible_problem,
+    list_visible_problems,
+)
 from service.submissions.service import SubmissionItem, rejudge, submit, submit_batch
-from service.submissions.state import submission_state
+from service.submissions.state import redact_event, visible_state
 from service.submissions.validation import SubmissionRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -68,8 +72,9 @@ register_blueprint_handlers(bp)
 #: Ids beyond this are not looked up (the database's integers are 64-bit at most).
 MAX_ID = 2**31 - 1
 ID = f"int(max={MAX_ID})"
-#: Seconds between keep-alive comments on an idle event stream.
-KEEPALIVE_SECONDS = 15.0
+#: Seconds an idle event stream waits before it re-reads the state (another process may be
+#: judging: the broker carries only this process's events) or else sends a keep-alive comment.
+RECHECK_SECONDS = 5.0
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,13 +136,18 @@ async def list_problems(query_args: PageQuery) -> ProblemPage:
     """List the problems you may see, by problem set and name, a page at a time."""
     account = await signed_in()
     async with get_db().session() as db:
-        problems = await list_visible_problems(db, account)
-    start = (query_args.page - 1) * query_args.per_page
+        total = await count_visible_problems(db, account)
+        problems = await list_visible_problems(
+            db,
+            account,
+            limit=query_args.per_page,
+            offset=(query_args.page - 1) * query_args.per_page,
+        )
     return ProblemPage(
-        items=[ProblemOut.of(problem) for problem in problems[start : start + query_args.per_page]],
+        items=[ProblemOut.of(problem) for problem in problems],
         page=query_args.page,
         per_page=query_args.per_page,
-        total=len(problems),
+        total=total,
     )
 
 
@@ -214,14 +224,14 @@ def _save_stream(stream: IO[bytes], target: Path) -> None:
 # -- submissions ----------------------------------------------------------------------------
 
 
-async def _state(app: Quart, submission_id: int) -> SubmissionOut | None:
+async def _state(app: Quart, submission_id: int, *, staff: bool) -> SubmissionOut | None:
     async with get_db(app).session() as db:
-        state = await submission_state(db, submission_id)
+        state = await visible_state(db, submission_id, staff=staff)
     return None if state is None else SubmissionOut.model_validate(state)
 
 
 async def _visible_state(submission_id: int, account: User) -> SubmissionOut:
-    state = await _state(current_app, submission_id)
+    state = await _state(current_app, submission_id, staff=account.is_staff)
     if state is None or (state.user.id != account.id and not account.is_staff):
         raise NotFound(f"There is no submission {submission_id}.")
     return state
@@ -366,38 +376,48 @@ async def submission_events(submission_id: int) -> ResponseReturnValue:
     app: Quart = current_app._get_current_object()
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     response = current_app.response_class(
-        _event_stream(app, submission_id), mimetype="text/event-stream", headers=headers
+        _event_stream(app, submission_id, staff=account.is_staff),
+        mimetype="text/event-stream",
+        headers=headers,
     )
     response.timeout = None  # the stream lasts as long as the judging
     return response
 
 
-async def _event_stream(app: Quart, submission_id: int) -> AsyncIterator[bytes]:
+async def _event_stream(app: Quart, submission_id: int, *, staff: bool) -> AsyncIterator[bytes]:
     # Subscribe before reading the snapshot, so no event falls between the two.
     async with get_broker(app).subscribe(submission_id) as subscription:
-        snapshot = await _state(app, submission_id)
+        snapshot = await _state(app, submission_id, staff=staff)
         if snapshot is None:
             return
         yield _sse("snapshot", snapshot.model_dump(mode="json"))
-        if snapshot.status == "done":
-            return
         events = aiter(subscription)
-        while True:
+        while snapshot.status != "done":
             try:
-                event = await asyncio.wait_for(anext(events), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            except StopAsyncIteration:
+                event = await asyncio.wait_for(anext(events), RECHECK_SECONDS)
+            except StopAsyncIteration:  # the app is shutting down
                 return
-            yield _sse(str(event.get("type", "message")), event)
-            if subscription.lagged:  # events were dropped: resend the whole state
-                subscription.lagged = False
-                snapshot = await _state(app, submission_id)
-                if snapshot is not None:
+            except TimeoutError:
+                # No event here for a while: the judging may run in another process.
+                latest = await _state(app, submission_id, staff=staff)
+                if latest is None:
+                    return
+                if latest == snapshot:
+                    yield b": keep-alive\n\n"
+                else:
+                    snapshot = latest
                     yield _sse("snapshot", snapshot.model_dump(mode="json"))
+                continue
+            yield _sse(str(event.get("type", "message")), redact_event(event, staff=staff))
             if event.get("type") == "done":
                 return
+            if subscription.lagged:  # events were dropped: resend the whole state
+                subscription.lagged = False
+                latest = await _state(app, submission_id, staff=staff)
+                if latest is None:
+                    return
+                snapshot = latest
+                yield _sse("snapshot", snapshot.model_dump(mode="json"))
 
 
 def _sse(kind: str, data: dict[str, Any]) -> bytes:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from service.models import Problem, User
 
@@ -23,18 +24,41 @@ async def get_visible_problem(db: AsyncSession, slug: str, user: User | None) ->
     return (await db.execute(query)).scalar_one_or_none()
 
 
-async def list_visible_problems(db: AsyncSession, user: User | None) -> Sequence[Problem]:
-    """Return the problems ``user`` may see, by problem set and name."""
-    query = select(Problem).order_by(Problem.problem_set, Problem.name, Problem.slug)
+def _listed(query: Select[Problem]) -> Select[Problem]:
+    """Return ``query`` in list order, without the statements (up to a MiB each)."""
+    return query.options(defer(Problem.statement_html, raiseload=True)).order_by(
+        Problem.problem_set, Problem.name, Problem.slug
+    )
+
+
+async def list_visible_problems(
+    db: AsyncSession, user: User | None, *, limit: int | None = None, offset: int = 0
+) -> Sequence[Problem]:
+    """Return the problems ``user`` may see, by problem set and name (statements not loaded).
+
+    ``limit`` and ``offset`` select one page in SQL; the default is every problem.
+    """
+    query = _listed(select(Problem))
     if not may_see_hidden(user):
         query = query.where(Problem.hidden.is_(False))
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return (await db.execute(query)).scalars().all()
+
+
+async def count_visible_problems(db: AsyncSession, user: User | None) -> int:
+    """Return how many problems ``user`` may see."""
+    query = select(func.count()).select_from(Problem)
+    if not may_see_hidden(user):
+        query = query.where(Problem.hidden.is_(False))
+    return int(await db.scalar(query) or 0)
 
 
 async def list_all_problems(db: AsyncSession) -> Sequence[Problem]:
-    """Return every problem, hidden ones included, by problem set and name."""
-    query = select(Problem).order_by(Problem.problem_set, Problem.name, Problem.slug)
-    return (await db.execute(query)).scalars().all()
+    """Return every problem, hidden ones included, by problem set and name (no statements)."""
+    return (await db.execute(_listed(select(Problem)))).scalars().all()
 
 
 async def set_hidden(db: AsyncSession, slug: str, hidden: bool) -> Problem | None:

@@ -1,5 +1,7 @@
 // Live verdicts on a submission page: a WebSocket brings a snapshot and then each event;
 // without WebSockets (or when the socket fails) the page polls the JSON state every second.
+// The server sends a fresh snapshot whenever it re-reads the state (a judging in another
+// process, a rejudge); events of any judging but the latest snapshot's are ignored.
 // Everything the script needs is in data-* attributes; the CSP allows no inline script.
 (function () {
   "use strict";
@@ -15,6 +17,9 @@
   var progressText = root.querySelector("[data-progress-text]");
   var finished = false;
   var polling = false;
+  var judgingId = null; // the judging the page shows: the latest snapshot's
+  var refreshing = false;
+  var refreshAgain = false;
 
   function badge(className, text) {
     var span = document.createElement("span");
@@ -87,6 +92,9 @@
   function showState(state) {
     if (!state || typeof state !== "object") {
       return;
+    }
+    if (typeof state.judging_id === "number") {
+      judgingId = state.judging_id;
     }
     var total = Number(state.tests_total) || 0;
     var tests = Array.isArray(state.tests) ? state.tests : [];
@@ -167,8 +175,43 @@
     tick();
   }
 
+  function refresh() {
+    // Read the state once more; a request during a read reads again after it. On failure
+    // fall back to polling.
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    refreshAgain = false;
+    fetchState().then(function () {
+      refreshing = false;
+      if (refreshAgain) {
+        refresh();
+      }
+    }, function () {
+      refreshing = false;
+      poll();
+    });
+  }
+
+  function otherJudging(message) {
+    // An event of a judging other than the shown one: a rejudge superseded one of the two.
+    var id = message.judging_id;
+    if (typeof id !== "number" || judgingId === null || id === judgingId) {
+      return false;
+    }
+    if (id > judgingId) {
+      refresh(); // a newer judging: show its state instead
+    }
+    return true;
+  }
+
   function handle(message) {
     if (message === null || typeof message !== "object") {
+      return;
+    }
+    if (message.type !== "snapshot" && otherJudging(message)) {
       return;
     }
     switch (message.type) {
@@ -183,9 +226,7 @@
       case "compile":
       case "done":
         // These carry less than the state: read it once.
-        fetchState().catch(function () {
-          poll();
-        });
+        refresh();
         break;
       default:
         break;

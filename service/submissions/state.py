@@ -73,3 +73,47 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
         "judging_id": submission.judging_id,
         "judgings": int(judgings or 0),
     }
+
+
+#: Test names (paths under the package's data/) that students may see in full.
+SAMPLE_PREFIX = "sample/"
+
+
+def is_sample(test_name: str | None) -> bool:
+    """Return whether a test is a sample (its data is public, so its message may be shown)."""
+    return bool(test_name) and str(test_name).startswith(SAMPLE_PREFIX)
+
+
+def _redact_test(test: dict[str, Any]) -> dict[str, Any]:
+    if is_sample(test.get("name")) or not test.get("message"):
+        return test
+    return {**test, "message": ""}
+
+
+def redact_state(state: dict[str, Any], *, staff: bool) -> dict[str, Any]:
+    """Return ``state`` as ``staff`` or not may see it: secret tests' messages blanked.
+
+    A checker's message may quote the expected answer, which would leak secret test data to
+    the submitter; samples are public and staff see everything.
+    """
+    if staff:
+        return state
+    return {**state, "tests": [_redact_test(test) for test in state.get("tests") or []]}
+
+
+def redact_event(event: dict[str, Any], *, staff: bool) -> dict[str, Any]:
+    """Return a live event as ``staff`` or not may see it (the same rule as ``redact_state``)."""
+    if staff or event.get("type") != "test":
+        return event
+    nested = event.get("test")
+    if isinstance(nested, dict):
+        return {**event, "test": _redact_test(nested)}
+    return _redact_test(event)
+
+
+async def visible_state(
+    db: AsyncSession, submission_id: int, *, staff: bool
+) -> dict[str, Any] | None:
+    """Return ``submission_state`` redacted for a viewer who is ``staff`` or not."""
+    state = await submission_state(db, submission_id)
+    return None if state is None else redact_state(state, staff=staff)

@@ -55,11 +55,16 @@ from service.evaluator.verdicts import Verdict
 from service.events import get_broker
 from service.models import Judging, Problem, Status, Submission, User
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
-from service.submissions.state import submission_state
+from service.submissions.state import redact_event, visible_state
 
 bp = Blueprint("submissions", __name__)
 
 PAGE_SIZE = 50
+#: Pages beyond this are refused (no list is that long; it keeps the offset small).
+MAX_PAGE = 10**6
+#: Seconds a live view waits for an event before it re-reads the state from the database:
+#: the broker only carries this process's judgings, another process may be judging.
+LIVE_RECHECK_SECONDS = 5.0
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
 # WebSocket close codes: 1008 is "policy violation"; 4404 is ours for "no such submission".
 CLOSE_POLICY_VIOLATION = 1008
@@ -246,9 +251,13 @@ def _midnight(day: date) -> datetime:
 
 def _parse_page(args: Mapping[str, str]) -> int:
     raw = args.get("page", "1").strip() or "1"
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+    # isdigit() alone accepts digits int() refuses (superscripts like "²").
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_PAGE)):
         raise BadRequest(f"The page {raw!r} is not a page number; use 1, 2, 3...")
-    return int(raw)
+    number = int(raw)
+    if not 1 <= number <= MAX_PAGE:
+        raise BadRequest(f"The page {raw!r} is not a page number; use 1 to {MAX_PAGE}.")
+    return number
 
 
 @bp.get("/submissions")
@@ -303,7 +312,7 @@ async def show(submission_id: int) -> ResponseReturnValue:
     account = await _signed_in()
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
-        state = await submission_state(db, submission_id)
+        state = await visible_state(db, submission_id, staff=account.is_staff)
         history = await _judging_history(db, submission_id) if account.is_staff else []
     if state is None:
         raise NotFound()
@@ -380,7 +389,7 @@ async def state(submission_id: int) -> ResponseReturnValue:
     account = await _signed_in()
     async with get_db().session() as db:
         await _visible_submission(db, submission_id, account)
-        current = await submission_state(db, submission_id)
+        current = await visible_state(db, submission_id, staff=account.is_staff)
     if current is None:
         raise NotFound()
     response = Response(_to_json(current), mimetype="application/json")
@@ -448,7 +457,11 @@ async def rejudge_all(slug: str) -> ResponseReturnValue:
 
 @bp.websocket("/submissions/<int:submission_id>/live")
 async def live(submission_id: int) -> None:
-    """Send a snapshot of the submission, then each judging event until it is done."""
+    """Send a snapshot of the submission, then each judging event until it is done.
+
+    With no event for ``LIVE_RECHECK_SECONDS`` the state is read again and sent as a new
+    snapshot when it changed (another process may be judging), until it is done.
+    """
     public_url = get_settings(current_app).public_url
     if not origin_allowed(websocket.headers.get("Origin"), public_url):
         await websocket.close(CLOSE_POLICY_VIOLATION, "cross-site WebSocket refused")
@@ -463,17 +476,36 @@ async def live(submission_id: int) -> None:
         await websocket.close(CLOSE_NOT_FOUND, "no such submission")
         return
     await websocket.accept()
+    staff = account.is_staff
     # Subscribe before reading the snapshot: an event published in between is not lost.
-    async with get_broker(current_app).subscribe(submission_id) as events:
-        async with get_db().session() as db:
-            snapshot = await submission_state(db, submission_id)
+    async with get_broker(current_app).subscribe(submission_id) as subscription:
+        snapshot = await _live_snapshot(submission_id, staff)
         await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
-        if snapshot is not None and snapshot.get("status") != Status.DONE.value:
-            async for event in events:
-                await websocket.send(_to_json(event))
-                if event.get("type") == "done":
-                    break
+        events = aiter(subscription)
+        while snapshot is not None and snapshot.get("status") != Status.DONE.value:
+            try:
+                event = await asyncio.wait_for(anext(events), LIVE_RECHECK_SECONDS)
+            except StopAsyncIteration:  # the app is shutting down
+                break
+            except TimeoutError:
+                latest = await _live_snapshot(submission_id, staff)
+                if latest != snapshot:
+                    snapshot = latest
+                    await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
+                continue
+            await websocket.send(_to_json(redact_event(event, staff=staff)))
+            if event.get("type") == "done":
+                break
+            if subscription.lagged:  # events were dropped: send the whole state again
+                subscription.lagged = False
+                snapshot = await _live_snapshot(submission_id, staff)
+                await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
     await websocket.close(1000)
+
+
+async def _live_snapshot(submission_id: int, staff: bool) -> dict[str, Any] | None:
+    async with get_db().session() as db:
+        return await visible_state(db, submission_id, staff=staff)
 
 
 def origin_allowed(origin: str | None, public_url: str) -> bool:

@@ -179,6 +179,21 @@ async def test_people_are_paginated(app: Quart, client: QuartClient) -> None:
     assert "Page 1 of 2" in junk
 
 
+async def test_odd_page_numbers_mean_the_first_page(app: Quart, client: QuartClient) -> None:
+    await signed_in(client, Role.STAFF, email="aaa-teacher@school.example")
+    async with get_db(app).session() as db:
+        for number in range(60):
+            db.add(User(sub=f"bulk-{number}", email=f"bulk{number:02d}@school.example"))
+        await db.commit()
+    # "²" passes str.isdigit() but not int(); 5000 digits pass neither int() nor any page.
+    for page in ("%C2%B2", "%D9%A3", "9" * 5000, "0", "-1"):
+        response = await client.get(f"/admin/users?page={page}")
+        assert response.status_code == 200, page
+        assert "Page 1 of 2" in await response.get_data(as_text=True), page
+    last = await (await client.get("/admin/users?page=0002")).get_data(as_text=True)
+    assert "Page 2 of 2" in last
+
+
 async def test_admin_cannot_demote_themselves(app: Quart, client: QuartClient) -> None:
     admin, token = await signed_in(client, Role.ADMIN, email="root@school.example")
     twin = await create_user(app, email="ROOT@school.example", role=Role.ADMIN)

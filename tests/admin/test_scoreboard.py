@@ -156,6 +156,32 @@ async def test_csv_export_bytes(app: Quart) -> None:
     )
 
 
+async def test_staff_and_disabled_accounts_stay_out_of_the_grades_unless_asked(
+    app: Quart,
+) -> None:
+    course = await build_course(app)
+    teacher = await create_user(app, email="teacher@school.example", name="T", role=Role.STAFF)
+    gone = await create_user(app, email="gone@school.example", name="Gone", disabled=True)
+    week2 = await add_problem(app, "delta", "week2")
+    await add_submission(app, teacher, week2, minutes(1), "AC", 1.0)
+    await add_submission(app, gone, week2, minutes(2), "AC", 1.0)
+    await add_submission(app, course.dan, week2, minutes(3), "WA", 0.0)
+    client = await staff_client(app)
+
+    graded = await (await client.get("/scoreboard.csv?set=week2")).get_data(as_text=True)
+    everyone = await (await client.get("/scoreboard.csv?set=week2&everyone=1")).get_data(
+        as_text=True
+    )
+    page = await (await client.get("/scoreboard?set=week2")).get_data(as_text=True)
+
+    assert "teacher@" not in graded
+    assert "gone@" not in graded
+    assert "teacher@" not in page
+    assert "dan@school.example" in graded
+    assert "teacher@school.example,T,100.00,0.00,100.00" in everyone
+    assert "gone@school.example,Gone,100.00,0.00,100.00" in everyone
+
+
 async def test_csv_filters_by_set(app: Quart) -> None:
     await build_course(app)
     client = await staff_client(app)

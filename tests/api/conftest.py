@@ -106,7 +106,7 @@ async def wait_done(app: Quart, submission_id: int) -> None:
             return submission is not None and submission.status is Status.DONE
 
     async def idle() -> bool:
-        return bool(get_dispatcher(app).stats() == {"queued": 0, "running": 0})
+        return bool(get_dispatcher(app).stats() == {"queued": 0, "running": 0, "sandboxes_busy": 0})
 
     await wait_for(done, f"submission {submission_id} to be judged")
     await wait_for(idle, "the dispatcher to be idle")

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from quart import Quart
 from quart.testing import QuartClient
+from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
+from service.db import get_db
 from service.evaluator.languages import offered_ids
 from service.models import PackageVersion, Problem, Role
 from tests.api.conftest import count_rows, user_with_token
@@ -165,3 +167,60 @@ async def test_import_refusals_store_nothing(app: Quart, client: QuartClient) ->
     assert "verify" in (await bad_flag.get_json())["message"]
     assert await count_rows(app, Problem) == 0
     assert await count_rows(app, PackageVersion) == 0
+
+
+async def test_problem_list_pages_in_sql_without_statements(
+    app: Quart, client: QuartClient
+) -> None:
+    statement = "<p>" + "long statement " * 4000 + "</p>"
+    async with get_db(app).session() as db:
+        for number in range(25):
+            db.add(
+                Problem(
+                    slug=f"p{number:02d}",
+                    name=f"Problem {number:02d}",
+                    problem_set="bulk",
+                    hidden=number % 5 == 4,  # 5 hidden, 20 visible to students
+                    package_hash=f"{number:064x}",
+                    time_limit=1.0,
+                    memory_mb=256,
+                    output_mb=8,
+                    test_count=1,
+                    sample_count=1,
+                    statement_kind="markdown",
+                    statement_html=statement,
+                )
+            )
+        await db.commit()
+    _, student = await user_with_token(app)
+    _, staff = await user_with_token(app, Role.STAFF)
+    statements: list[str] = []
+
+    def remember(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    engine = get_db(app).engine
+    assert engine is not None
+    event.listen(engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        pages = [
+            await (
+                await client.get(f"/api/v1/problems?per_page=8&page={page}", headers=student)
+            ).get_json()
+            for page in (1, 2, 3, 4)
+        ]
+        everything = await (
+            await client.get("/api/v1/problems?per_page=8&page=4", headers=staff)
+        ).get_json()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", remember)
+
+    assert [len(page["items"]) for page in pages] == [8, 8, 4, 0]
+    assert {page["total"] for page in pages} == {20}
+    slugs = [item["slug"] for page in pages for item in page["items"]]
+    assert slugs == [f"p{number:02d}" for number in range(25) if number % 5 != 4]
+    assert everything["total"] == 25 and [item["slug"] for item in everything["items"]] == ["p24"]
+    listings = [sql for sql in statements if "FROM problems" in sql and "count(" not in sql]
+    assert listings, statements
+    assert all("LIMIT" in sql for sql in listings)
+    assert all("statement_html" not in sql for sql in listings)

@@ -15,6 +15,7 @@ from service.db import get_db
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.models import PackageVersion, Problem, Role, Status, Submission
+from service.problems import importer
 from service.problems.importer import (
     ImportRefused,
     ImportResult,
@@ -332,13 +333,14 @@ async def test_a_refusal_names_at_most_ten_mismatches(app: Quart, tmp_path: Path
     await assert_nothing_stored(app)
 
 
-async def test_verify_without_a_working_sandbox_is_refused(make_app: AppFactory) -> None:
-    try:
-        create_sandbox("bwrap", 1).close()
-    except SandboxUnavailable:
-        pass
-    else:
-        pytest.skip("bubblewrap works here: the refusal cannot happen")
+async def test_verify_without_a_working_sandbox_is_refused(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing_bubblewrap(mode: str, slots: int | None = None) -> None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+
+    # The machine as it would be without bubblewrap.
+    monkeypatch.setattr(importer, "create_sandbox", missing_bubblewrap)
     async with make_app(sandbox="bwrap") as app:
         with pytest.raises(ImportRefused, match="the sandbox is unavailable"):
             await run_import(app, example_path("hello"), verify=True)

@@ -142,6 +142,32 @@ eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
     socket.listeners.close({});
     await tick(); await tick();
     report("no polling once done", [fetched.length, timers], [1, 0]);
+  } else if (mode === "rejudge") {
+    const socket = sockets[0];
+    const send = (message) => socket.listeners.message({ data: JSON.stringify(message) });
+    const cells = (index) => {
+      const row = rows.querySelector(`tr[data-test-index="${index}"]`);
+      return [row.classList.contains("pending"), row.querySelector(".test-verdict").textContent, row.querySelector(".test-message").textContent];
+    };
+    send({ type: "snapshot", state: { status: "running", judging_id: 5, tests_total: 2, tests_done: 1,
+      tests: [{ index: 0, name: "sample/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "" }] } });
+    send({ type: "test", judging_id: 4, index: 1, name: "secret/1", verdict: "WA", time_ms: 2, memory_kb: 2, message: "old" });
+    await tick(); await tick();
+    report("an older judging's event is ignored", [cells(1)[0], fetched.length], [true, 0]);
+    // A rejudge seen by the server: a new snapshot replaces what is shown.
+    send({ type: "snapshot", state: { status: "running", judging_id: 6, tests_total: 2, tests_done: 1,
+      tests: [{ index: 1, name: "secret/1", verdict: "TLE", time_ms: 3, memory_kb: 3, message: "" }] } });
+    report("a repeated snapshot re-renders", [cells(0), cells(1), progress.value], [[true, "…", ""], [false, "TLE", ""], 1]);
+    send({ type: "test", judging_id: 5, index: 0, name: "sample/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "stale" });
+    report("the superseded judging's event is ignored", cells(0), [true, "…", ""]);
+    send({ type: "test", judging_id: 6, index: 0, name: "sample/1", verdict: "WA", time_ms: 1, memory_kb: 1, message: "m" });
+    report("the shown judging's event is applied", cells(0), [false, "WA", "m"]);
+    send({ type: "test", judging_id: 7, index: 0, name: "sample/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "" });
+    send({ type: "test", judging_id: 7, index: 1, name: "secret/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "" });
+    send({ type: "done", judging_id: 7 });
+    await tick(); await tick(); await tick(); await tick();
+    // The first read starts at once; the events during it ask for one more read, not three.
+    report("a newer judging's events read the state instead", [cells(0)[1], fetched.length], ["…", 2]);
   } else if (mode === "dropped") {
     sockets[0].listeners.close({});
     await tick(); await tick();

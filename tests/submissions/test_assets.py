@@ -89,7 +89,9 @@ def test_editor_behaviour_on_a_fake_page() -> None:
     assert [line for line in lines if not line.startswith("ok ")] == []
 
 
-@pytest.mark.parametrize(("mode", "checks"), [("websocket", 12), ("dropped", 4), ("polling", 4)])
+@pytest.mark.parametrize(
+    ("mode", "checks"), [("websocket", 12), ("dropped", 4), ("polling", 4), ("rejudge", 8)]
+)
 def test_live_updates_on_a_fake_page(mode: str, checks: int) -> None:
     node = shutil.which("node")
     require_or_skip(node is not None, "node is not installed")

@@ -172,6 +172,9 @@ async def test_staff_filters_narrow_the_list(app: Quart, client: QuartClient) ->
         ("?page=0", "page"),
         ("?page=two", "page"),
         ("?page=99999999999", "page"),
+        ("?page=1000001", "page"),
+        ("?page=%C2%B2", "page"),  # a superscript two: str.isdigit() but not int()
+        ("?page=%D9%A3", "page"),  # an Arabic-Indic three: int() reads it, still refused
     ],
 )
 async def test_bad_filters_are_400_with_a_message(

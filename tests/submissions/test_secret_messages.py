@@ -1,0 +1,133 @@
+"""Secret test data stays secret: a student sees no checker message of a secret test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.testing import QuartClient
+
+from service.models import Role
+from tests.builders import example_path, import_example
+from tests.conftest import TEST_PUBLIC_URL, AppFactory
+from tests.evaluator.fakes import FakeSandbox
+from tests.submissions.conftest import (
+    ClosingWebsocketConnection,
+    WebsocketClosed,
+    post_submission,
+    says,
+    signed_in,
+    submission_id,
+    wait_until_done,
+    with_fake_sandbox,
+)
+
+WRONG = 'print("0")\n'
+
+
+def answers(kind: str) -> set[str]:
+    """Return the expected answers of the groups example's ``kind`` tests, but "0"."""
+    folder = example_path("groups") / "data" / kind
+    found = {path.read_text().strip() for path in folder.rglob("*.ans")}
+    return found - {"0"}
+
+
+def split_tests(state: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split a state's tests into (samples, secret ones)."""
+    tests = state["tests"]
+    samples = [test for test in tests if test["name"].startswith("sample/")]
+    return samples, [test for test in tests if not test["name"].startswith("sample/")]
+
+
+@pytest.fixture
+def fake_sandbox_zero() -> FakeSandbox:
+    """Return a fake sandbox whose programs print 0: wrong on most groups tests."""
+    return FakeSandbox(program=says(b"0\n"))
+
+
+async def receive_all(socket: Any) -> list[dict[str, Any]]:
+    """Read WebSocket messages until the server closes."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        try:
+            messages.append(json.loads(await socket.receive()))
+        except WebsocketClosed:
+            return messages
+
+
+async def judged_wrong(app: Quart, client: QuartClient) -> int:
+    """Submit a wrong answer to groups as the signed-in user; return its id once judged."""
+    await import_example(app, "groups")
+    number = submission_id(await post_submission(client, "groups", source=WRONG))
+    await wait_until_done(client, number)
+    return number
+
+
+async def test_students_see_no_secret_message_on_the_page_or_state(
+    make_app: AppFactory, fake_sandbox_zero: FakeSandbox
+) -> None:
+    async with make_app(setup=with_fake_sandbox(fake_sandbox_zero)) as app:
+        student = app.test_client()
+        await signed_in(app, student)
+        number = await judged_wrong(app, student)
+
+        state = await (await student.get(f"/submissions/{number}/state")).get_json()
+        samples, secret = split_tests(state)
+        assert state["verdict"] == "WA" and len(secret) == 13
+        assert all(test["message"] == "" for test in secret)
+        assert {test["verdict"] for test in secret} == {"WA", "AC"}  # verdicts still shown
+        assert all(test["time_ms"] is not None for test in secret)
+        assert all("expected" in test["message"] for test in samples)  # samples are public
+        body = json.dumps(state)
+        assert [answer for answer in answers("secret") if answer in body] == []
+
+        page = await (await student.get(f"/submissions/{number}")).get_data(as_text=True)
+        assert [answer for answer in answers("secret") if answer in page] == []
+        assert all(f"&#39;{answer}&#39;" in page for answer in answers("sample"))
+
+        staff = app.test_client()
+        await signed_in(app, staff, Role.STAFF)
+        full = await (await staff.get(f"/submissions/{number}/state")).get_json()
+        assert all(test["message"] for test in split_tests(full)[1] if test["verdict"] == "WA")
+        staff_page = await (await staff.get(f"/submissions/{number}")).get_data(as_text=True)
+        assert all(answer in staff_page for answer in answers("secret"))
+
+
+def listener(app: Quart) -> QuartClient:
+    """Return a test client whose WebSockets report the server's close."""
+    client = app.test_client()
+    client.websocket_connection_class = ClosingWebsocketConnection  # type: ignore[assignment]
+    return client
+
+
+async def listen(client: QuartClient, number: int) -> list[dict[str, Any]]:
+    """Return every message of the submission's live view until the server closes it."""
+    path = f"/submissions/{number}/live"
+    async with client.websocket(path, headers={"Origin": TEST_PUBLIC_URL}) as socket:
+        return await receive_all(socket)
+
+
+async def test_live_events_hide_secret_messages_from_students(make_app: AppFactory) -> None:
+    slow = FakeSandbox(program=says(b"0\n"), delay=0.05)
+    async with make_app(setup=with_fake_sandbox(slow)) as app:
+        student, staff = listener(app), listener(app)
+        await signed_in(app, student)
+        await signed_in(app, staff, Role.STAFF)
+        await import_example(app, "groups")
+        number = submission_id(await post_submission(student, "groups", source=WRONG))
+        seen, seen_by_staff = await asyncio.gather(listen(student, number), listen(staff, number))
+
+    snapshot, *events = seen
+    tests = [event for event in events if event["type"] == "test"]
+    secret = [test for test in tests if not test["name"].startswith("sample/")]
+    assert secret, "no secret test was judged while listening"
+    assert all(test["message"] == "" for test in secret)
+    assert {test["verdict"] for test in secret} <= {"WA", "AC"}
+    assert all(test["message"] == "" for test in split_tests(snapshot["state"])[1])
+    assert [answer for answer in answers("secret") if answer in json.dumps(seen)] == []
+
+    staff_tests = [event for event in seen_by_staff if event["type"] == "test"]
+    assert any(test["message"] for test in staff_tests if not test["name"].startswith("sample/"))
