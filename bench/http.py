@@ -6,7 +6,8 @@ In one run of this script it:
   and creates a user with a login session (for the HTML page) and an API token (to submit);
 - starts the app under Hypercorn as a subprocess on 127.0.0.1 (a free port, loopback only);
 - measures `GET /problems` (the HTML page, signed in with the session cookie) from `--clients`
-  concurrent httpx clients, each with its own connection, for `--seconds`: first with nothing
+  concurrent keep-alive connections (a minimal client, so the load generator does not
+  compete with the server for the CPU), for `--seconds`: first with nothing
   being judged (the baseline), then while CPU-heavy submissions (Python busy loops, ~0.5 s of CPU
   per test) keep every evaluator slot busy; submissions go through `POST /api/v1/submissions`
   and the queue is kept topped up by reading `/metrics` (`verdict_queue_length`);
@@ -182,24 +183,87 @@ class Measurement:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
+class RawClient:
+    """A minimal keep-alive HTTP/1.1 GET client: the load generator must cost far less CPU than
+    the server it measures (httpx costs about as much per request as the page itself, and both
+    share this machine's cores)."""
+
+    def __init__(self, host: str, port: int, request: bytes) -> None:
+        self.host, self.port, self.request = host, port, request
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self) -> int:
+        """Send the request and read the whole response; return its status code.
+
+        A kept-alive connection the server closed while idle is reopened once, as browsers do.
+        """
+        reused = self.writer is not None
+        try:
+            return await self._exchange()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not reused:
+                raise
+            await self.close()
+            self.reader = self.writer = None
+            return await self._exchange()
+
+    async def _exchange(self) -> int:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        chunked = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+            elif name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if chunked:
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        else:
+            await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
 async def measure(
     base: str, path: str, credentials: Credentials, clients: int, seconds: float, think: float
 ) -> Measurement:
-    """Send ``GET path`` from ``clients`` concurrent clients for ``seconds``."""
+    """Send ``GET path`` from ``clients`` concurrent connections for ``seconds``."""
     result = Measurement()
-    cookies = {credentials.cookie_name: credentials.cookie_value}
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    address = base.removeprefix("http://")
+    host, _, port = address.partition(":")
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {address}\r\n"
+        f"Cookie: {credentials.cookie_name}={credentials.cookie_value}\r\n\r\n"
+    ).encode()
 
-    async def client_loop(client: httpx.AsyncClient, stop_at: float) -> None:
+    async def client_loop(client: RawClient, stop_at: float) -> None:
         if think:  # start spread out, then pause a random time (Poisson arrivals, no bursts)
             await asyncio.sleep(random.uniform(0, think))
         while time.monotonic() < stop_at:
             start = time.perf_counter()
             try:
-                response = await client.get(path)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                ok = await client.get() == 200
+            except (OSError, ValueError, asyncio.IncompleteReadError):
                 ok = False
+                await client.close()
+                client.writer = client.reader = None
             elapsed = time.perf_counter() - start
             if ok:
                 result.latencies.append(elapsed)
@@ -208,17 +272,14 @@ async def measure(
             if think:
                 await asyncio.sleep(random.expovariate(1 / think))
 
-    pool = [
-        httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30)
-        for _ in range(clients)
-    ]
+    pool = [RawClient(host, int(port), request) for _ in range(clients)]
     try:
-        await asyncio.gather(*(client.get(path) for client in pool))  # open the connections
+        await asyncio.gather(*(client.get() for client in pool))  # open the connections
         begin = time.monotonic()
         await asyncio.gather(*(client_loop(client, begin + seconds) for client in pool))
         result.seconds = time.monotonic() - begin
     finally:
-        await asyncio.gather(*(client.aclose() for client in pool))
+        await asyncio.gather(*(client.close() for client in pool))
     return result
 
 
@@ -253,7 +314,7 @@ class Load:
                 page = (await client.get("/metrics")).text
                 queued = gauge(page, "verdict_queue_length")
                 if self.recording:
-                    self.busy_samples.append(gauge(page, "verdict_sandboxes_busy"))
+                    self.busy_samples.append(gauge(page, "verdict_judgings_running"))
                     self.queue_samples.append(queued)
                 for _ in range(max(0, self.queue_target - int(queued))):
                     response = await client.post("/api/v1/submissions", json=body)
@@ -271,7 +332,7 @@ class Load:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.base) as client:
             while time.monotonic() < deadline:
-                if gauge((await client.get("/metrics")).text, "verdict_sandboxes_busy") >= 1:
+                if gauge((await client.get("/metrics")).text, "verdict_judgings_running") >= 1:
                     return
                 await asyncio.sleep(0.1)
         raise RuntimeError("the evaluator never became busy: are submissions refused?")

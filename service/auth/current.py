@@ -52,7 +52,8 @@ class SessionUser(AuthUser):
             return None  # a Bearer request never rides the cookie
         async with get_db().session() as db:
             self._active = await load_session(db, self._auth_id)
-            await db.commit()
+            if db.dirty:  # the last-seen time moved; most requests only read
+                await db.commit()
         if self._active is None:
             self._auth_id = None
             if has_request_context():  # a websocket cannot delete cookies
