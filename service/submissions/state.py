@@ -98,7 +98,14 @@ def redact_state(state: dict[str, Any], *, staff: bool) -> dict[str, Any]:
     """
     if staff:
         return state
-    return {**state, "tests": [_redact_test(test) for test in state.get("tests") or []]}
+    message = state.get("message") or ""
+    return {
+        **state,
+        # The judging's message repeats its first failed test's (or a judge error's, which may
+        # name secret tests too): a submitter sees it only when that test is a sample.
+        "message": message if is_sample(message) else "",
+        "tests": [_redact_test(test) for test in state.get("tests") or []],
+    }
 
 
 def redact_event(event: dict[str, Any], *, staff: bool) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from quart.testing import QuartClient
 from service.models import Role
 from tests.builders import example_path, import_example
 from tests.conftest import TEST_PUBLIC_URL, AppFactory
-from tests.evaluator.fakes import FakeSandbox
+from tests.evaluator.fakes import FakeSandbox, exited
 from tests.submissions.conftest import (
     ClosingWebsocketConnection,
     WebsocketClosed,
@@ -131,3 +131,37 @@ async def test_live_events_hide_secret_messages_from_students(make_app: AppFacto
 
     staff_tests = [event for event in seen_by_staff if event["type"] == "test"]
     assert any(test["message"] for test in staff_tests if not test["name"].startswith("sample/"))
+
+
+def passes_samples_only() -> FakeSandbox:
+    """Return a fake sandbox whose programs answer the groups samples right and the rest 0."""
+    folder = example_path("groups") / "data" / "sample"
+    known = {
+        path.read_bytes(): path.with_suffix(".ans").read_bytes() for path in folder.glob("*.in")
+    }
+    return FakeSandbox(program=lambda stdin, _spec: exited(known.get(stdin, b"0\n")))
+
+
+async def test_the_verdict_message_names_no_secret_answer(make_app: AppFactory) -> None:
+    # The first failed test is secret: the judging's own message must not quote it either.
+    async with make_app(setup=with_fake_sandbox(passes_samples_only())) as app:
+        student, staff = listener(app), listener(app)
+        await signed_in(app, student)
+        await signed_in(app, staff, Role.STAFF)
+        number = await judged_wrong(app, student)
+        state = await (await student.get(f"/submissions/{number}/state")).get_json()
+        page = await (await student.get(f"/submissions/{number}")).get_data(as_text=True)
+        replay = await listen(student, number)
+        staff_state = await (await staff.get(f"/submissions/{number}/state")).get_json()
+
+    samples, secret = split_tests(state)
+    assert state["verdict"] == "WA"
+    assert all(test["verdict"] == "AC" for test in samples)
+    leaked = [
+        answer
+        for answer in answers("secret")
+        if answer in json.dumps(state) or answer in page or answer in json.dumps(replay)
+    ]
+    assert leaked == []
+    assert state["message"] == ""
+    assert staff_state["message"].startswith("secret/")
