@@ -155,6 +155,7 @@ async def test_the_verdict_message_names_no_secret_answer(make_app: AppFactory) 
         staff_state = await (await staff.get(f"/submissions/{number}/state")).get_json()
 
     samples, secret = split_tests(state)
+    assert all(test["message"] == "" for test in secret)
     assert state["verdict"] == "WA"
     assert all(test["verdict"] == "AC" for test in samples)
     leaked = [
