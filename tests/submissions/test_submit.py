@@ -58,6 +58,33 @@ async def test_python_and_c_hello_are_accepted_in_the_real_sandbox(make_app: App
             assert 'class="badge verdict-AC"' in page
 
 
+async def test_wa_ce_and_tle_in_the_real_sandbox(make_app: AppFactory) -> None:
+    mode = os.environ.get("SANDBOX", "bwrap")
+    try:
+        await create_sandbox(mode, slots=1).aclose()
+    except SandboxUnavailable as error:
+        require_or_skip(False, f"sandbox {mode!r} unavailable here: {error}")
+    require_language("c")
+    cases = (
+        ("python3", 'print("Goodbye World!")\n', "WA", ""),
+        ("c", "int main(void) { return missing; }\n", "CE", "missing"),
+        ("python3", "while True:\n    pass\n", "TLE", ""),
+    )
+    async with make_app(sandbox=mode, evaluator_concurrency=2) as app:
+        client = app.test_client()
+        await import_example(app, "hello")
+        await signed_in(app, client)
+        for language, source, verdict, says_this in cases:
+            number = submission_id(await post_submission(client, language=language, source=source))
+            state = await wait_until_done(client, number)
+            assert state["verdict"] == verdict, state
+            assert says_this in state["compile_output"]
+            if verdict == "CE":
+                assert "error" in state["compile_output"]  # gcc's own message
+                page = await (await client.get(f"/submissions/{number}")).get_data(as_text=True)
+                assert "missing" in page and "undeclared" in page
+
+
 async def test_wrong_output_is_wrong_answer(make_app: AppFactory) -> None:
     sandbox = FakeSandbox(program=says(b"Goodbye World!\n"))
     async with make_app(setup=with_fake_sandbox(sandbox)) as app:
