@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Protocol
 
@@ -62,6 +63,10 @@ class Dispatcher(Protocol):
     def stats(self) -> dict[str, int]:
         """Return ``{"queued": n, "running": n, "sandboxes_busy": n}`` (see LocalDispatcher)."""
         ...
+
+
+#: A stop slower than this is logged (cancelled judgings should stop at once).
+SLOW_STOP_SECONDS = 2.0
 
 
 class RunCounter:
@@ -169,6 +174,15 @@ class LocalDispatcher:
 
     async def stop(self) -> None:
         """Cancel the workers (their judgings go back to ``queued``) and close the sandbox."""
+        began = time.monotonic()
+        try:
+            await self._stop()
+        finally:
+            took = time.monotonic() - began
+            if took > SLOW_STOP_SECONDS:
+                logger.warning("stopping the dispatcher took %.1f s", took)
+
+    async def _stop(self) -> None:
         for handle in self._retries:
             handle.cancel()
         self._retries.clear()

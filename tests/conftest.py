@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
+from quart.testing.app import TestApp
 
 from service import migrations
 from service.app import create_app
@@ -43,6 +44,7 @@ SETTINGS_VARIABLES = (
 TEST_PUBLIC_URL = "http://verdict.test"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
+LIFESPAN_SECONDS = 60
 AppFactory = Callable[..., AbstractAsyncContextManager[Quart]]
 
 
@@ -103,7 +105,11 @@ def make_app(database_url: str, tmp_path: Path, clean_environment: None) -> AppF
         app = create_app(settings | overrides)
         if setup is not None:
             setup(app)
-        async with app.test_app():
+        # Quart's test lifespan allows 6 s to start and stop; a loaded CI machine (sandboxes,
+        # compilers and the suite sharing two cores) can take longer to cancel running judgings.
+        async with TestApp(
+            app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+        ):
             yield app
 
     return build
