@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import secrets
@@ -59,6 +60,30 @@ from service.models.base import utcnow
 from service.problems.store import load_stored
 
 logger = logging.getLogger(__name__)
+
+
+def runs_to_the_end[**P, T](
+    write: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[T]]:
+    """Let a database write finish even when its task is cancelled (the server stopping).
+
+    A write cut off mid-transaction can leave its connection holding SQLite's write lock, and
+    then every later write (the judging's own release included) waits for it and fails. The
+    cancelled caller still gets CancelledError, once the write has committed or failed.
+    """
+
+    @functools.wraps(write)
+    async def shielded(*args: P.args, **kwargs: P.kwargs) -> T:
+        task = asyncio.ensure_future(write(*args, **kwargs))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+            raise
+
+    return shielded
+
 
 #: A judging is tried this many times before an infrastructure failure becomes its verdict.
 MAX_ATTEMPTS = 3
@@ -171,6 +196,7 @@ async def judge(
     )
 
 
+@runs_to_the_end
 async def claim(database: Database, judging_id: int, worker_id: str) -> _Claimed | None:
     """Mark the judging running for ``worker_id`` if it is still queued; else return None.
 
@@ -265,16 +291,20 @@ class _Job:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                async with self.database.session() as db:
-                    await db.execute(
-                        update(Judging)
-                        .where(*self.guard)
-                        .values(heartbeat_at=utcnow())
-                        .execution_options(synchronize_session=False)
-                    )
-                    await db.commit()
+                await self._touch()
             except Exception:  # a missed heartbeat is retried; judging goes on
                 logger.exception("heartbeat of judging %s failed", self.claimed.judging_id)
+
+    @runs_to_the_end
+    async def _touch(self) -> None:
+        async with self.database.session() as db:
+            await db.execute(
+                update(Judging)
+                .where(*self.guard)
+                .values(heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            await db.commit()
 
     async def run(self, sandbox: SandboxSource) -> str | None:
         """Judge; return the final verdict, or None when the judging went back to the queue."""
@@ -377,6 +407,7 @@ class _Job:
         await db.commit()
         raise Superseded(self.claimed.judging_id)
 
+    @runs_to_the_end
     async def _step(self, event: dict[str, Any], **values: Any) -> None:
         """Store ``values`` on the judging, then publish ``event``, while it is still shown."""
         async with self.database.session() as db:
@@ -397,6 +428,7 @@ class _Job:
             compile_output=event.output,
         )
 
+    @runs_to_the_end
     async def _store_test(self, event: TestFinished) -> None:
         async with self.database.session() as db:
             await self._hold(db)
@@ -451,6 +483,7 @@ class _Job:
             Finished(Verdict.JE, passed / total if total else 0.0, passed, total, message=text)
         )
 
+    @runs_to_the_end
     async def requeue(self, *, count_attempt: bool, reason: str) -> None:
         """Send the judging back to the queue and forget its partial results.
 
@@ -477,6 +510,7 @@ class _Job:
             await db.commit()
             self.publish({"type": "status", "status": "queued", "retry": count_attempt})
 
+    @runs_to_the_end
     async def finish(self, finished: Finished, *, message: str | None = None) -> str | None:
         """Store the verdict once (guarded) and mirror it on the submission, which shows it."""
         verdict = finished.verdict.value
@@ -576,6 +610,7 @@ def _worker_is_dead(worker: str) -> bool:
     return False
 
 
+@runs_to_the_end
 async def recover(database: Database, *, stale_seconds: float = STALE_SECONDS) -> list[int]:
     """Requeue running judgings whose worker is gone; return every queued judging, oldest first.
 
@@ -651,6 +686,7 @@ async def _take_back(
         await _mirror(db, claimed, status=Status.QUEUED, verdict=None, score=None)
 
 
+@runs_to_the_end
 async def release(database: Database, worker_id: str) -> int:
     """Send every judging ``worker_id`` still holds back to the queue (it is stopping).
 

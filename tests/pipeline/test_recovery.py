@@ -6,9 +6,11 @@ import asyncio
 import socket
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from quart import Quart
 from sqlalchemy import select, update
 
@@ -177,6 +179,32 @@ async def test_stopping_the_server_requeues_running_work(
         assert (await wait_done(app, submission.id)).verdict == "AC"
 
 
+@pytest.mark.parametrize("stop_after", [0.0, 0.01, 0.02, 0.035, 0.05, 0.08, 0.12])
+async def test_stopping_in_the_middle_of_a_write_leaves_the_database_usable(
+    make_app: AppFactory, fake_app: FakeApp, stop_after: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Stop at many moments while results are being stored: no write may be cut off holding
+    # SQLite's write lock (the release of the judging would then wait, fail and hang the stop).
+    quick = FakeSandbox(program=hello_program, delay=0.002)
+    async with fake_app(quick) as app:
+        problem = await import_example(app, "groups")
+        user = await create_user(app)
+        from service.submissions.service import submit
+
+        submission = await submit(app, user, problem.slug, "python3", [("", SOURCE.encode())])
+        await asyncio.sleep(stop_after)
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5.0
+    # A cancelled write shows as a connection the pool could not reset (then closed by GC).
+    assert not [r for r in caplog.records if "Exception during reset" in r.getMessage()]
+    async with fake_app() as app:
+        done = await wait_done(app, submission.id)
+        assert done.status is Status.DONE
+        finished = [j for j in await judgings_of(app, submission.id) if j.status is Status.DONE]
+        assert len(finished) == 1
+        assert len(await results_of(app, finished[0].id)) == finished[0].total
+
+
 async def test_a_judging_claimed_twice_at_once_completes_once(make_app: AppFactory) -> None:
     async with make_app(start_evaluator=False) as app:
         problem = await import_example(app)
@@ -288,3 +316,26 @@ async def test_long_judgings_keep_their_heartbeat(fake_app: FakeApp, monkeypatch
 
         await wait_for(beating, "three heartbeats")
         assert (await wait_done(app, submission_id)).verdict == "AC"
+
+
+async def test_a_cancelled_write_still_finishes_before_its_caller_sees_the_cancel() -> None:
+    from service.worker import runs_to_the_end
+
+    steps: list[str] = []
+    entered = asyncio.Event()
+
+    @runs_to_the_end
+    async def write() -> str:
+        steps.append("begin")
+        entered.set()
+        await asyncio.sleep(0.05)  # the statement and the commit, in flight
+        steps.append("commit")
+        return "stored"
+
+    task = asyncio.create_task(write())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert steps == ["begin", "commit"]
+    assert await write() == "stored"  # uncancelled calls return the write's result
