@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +71,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def runs_to_the_end[**P, T](
+    write: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[T]]:
+    """Let a database write finish even when its task is cancelled (the server stopping).
+
+    A write cut off mid-transaction can leave its connection holding SQLite's write lock, and
+    then every later write (the judging's own release included) waits for it and fails. The
+    cancelled caller still gets CancelledError, once the write has committed or failed.
+    """
+
+    @functools.wraps(write)
+    async def shielded(*args: P.args, **kwargs: P.kwargs) -> T:
+        task = asyncio.ensure_future(write(*args, **kwargs))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+            raise
+
+    return shielded
 
 
 def init_app(app: Quart, url: str) -> Database:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import os
 import secrets
@@ -42,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from service.config import Settings
-from service.db import Database
+from service.db import Database, runs_to_the_end
 from service.evaluator.languages import get_language
 from service.evaluator.runner import (
     CompileFinished,
@@ -60,29 +59,6 @@ from service.models.base import utcnow
 from service.problems.store import load_stored
 
 logger = logging.getLogger(__name__)
-
-
-def runs_to_the_end[**P, T](
-    write: Callable[P, Awaitable[T]],
-) -> Callable[P, Awaitable[T]]:
-    """Let a database write finish even when its task is cancelled (the server stopping).
-
-    A write cut off mid-transaction can leave its connection holding SQLite's write lock, and
-    then every later write (the judging's own release included) waits for it and fails. The
-    cancelled caller still gets CancelledError, once the write has committed or failed.
-    """
-
-    @functools.wraps(write)
-    async def shielded(*args: P.args, **kwargs: P.kwargs) -> T:
-        task = asyncio.ensure_future(write(*args, **kwargs))
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await task
-            raise
-
-    return shielded
 
 
 #: A judging is tried this many times before an infrastructure failure becomes its verdict.
@@ -184,8 +160,9 @@ async def judge(
         return JudgeOutcome(judging_id, claimed=True, attempts=claimed.attempts)
     finally:
         heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        # Wait for it without suppressing CancelledError: that would also swallow a cancel of
+        # this task (the server stopping) arriving meanwhile, and the worker would never stop.
+        await asyncio.wait([heartbeat])
     seconds = time.monotonic() - started
     if verdict is None:
         return JudgeOutcome(

@@ -25,7 +25,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
-from service.db import get_db
+from service.db import get_db, runs_to_the_end
 from service.jobs import get_dispatcher
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, User
 from service.models.base import utcnow
@@ -150,6 +150,11 @@ async def submit(
     """Validate, store as queued, commit, then dispatch; raise SubmissionRefused on refusal."""
     settings = _settings(app)
     sources = check_sources(language, files, max_bytes=settings.max_source_bytes)
+    return await _submit_checked(app, user, slug, sources)
+
+
+@runs_to_the_end  # a client gone mid-commit must not leave a half-written transaction behind
+async def _submit_checked(app: Quart, user: User, slug: str, sources: ValidSources) -> Submission:
     async with _one_submit_at_a_time(app, user.id), get_db(app).session() as db:
         problem = await find_problem(db, slug, user)
         await _lock_user_row(db, user.id)
@@ -218,6 +223,11 @@ async def rejudge(app: Quart, submission_id: int, requested_by: User | None) -> 
 
     An unknown submission is refused with 404 ``no_such_submission``.
     """
+    return await _rejudge_now(app, submission_id, requested_by)
+
+
+@runs_to_the_end
+async def _rejudge_now(app: Quart, submission_id: int, requested_by: User | None) -> Judging:
     async with get_db(app).session() as db:
         judging = await _add_judging(db, submission_id, requested_by)
         await db.commit()

@@ -319,7 +319,7 @@ async def test_long_judgings_keep_their_heartbeat(fake_app: FakeApp, monkeypatch
 
 
 async def test_a_cancelled_write_still_finishes_before_its_caller_sees_the_cancel() -> None:
-    from service.worker import runs_to_the_end
+    from service.db import runs_to_the_end
 
     steps: list[str] = []
     entered = asyncio.Event()
