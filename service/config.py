@@ -233,6 +233,11 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("GOOGLE_CLIENT_ID is missing; register an OAuth client and set it")
     if not settings.google_client_secret:
         raise ConfigError("GOOGLE_CLIENT_SECRET is missing; set the OAuth client's secret")
+    if settings.queue != "local":
+        raise ConfigError(
+            f"QUEUE={settings.queue} is not available yet; production requires QUEUE=local "
+            "(the evaluator runs in the web process)"
+        )
     if settings.sandbox != "bwrap":
         raise ConfigError(
             f"SANDBOX={settings.sandbox} is unsafe; production requires SANDBOX=bwrap"

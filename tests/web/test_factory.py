@@ -176,6 +176,7 @@ def test_good_production_settings_load() -> None:
         ({"GOOGLE_CLIENT_ID": None}, "GOOGLE_CLIENT_ID"),
         ({"GOOGLE_CLIENT_SECRET": ""}, "GOOGLE_CLIENT_SECRET"),
         ({"SANDBOX": "unsafe-rlimit"}, "SANDBOX"),
+        ({"QUEUE": "procrastinate"}, "QUEUE"),
     ],
 )
 def test_production_refusals_name_the_setting(change: dict[str, str | None], setting: str) -> None:
@@ -186,8 +187,11 @@ def test_production_refusals_name_the_setting(change: dict[str, str | None], set
 
 
 def test_development_accepts_what_production_refuses() -> None:
-    settings = load_settings({"SANDBOX": "unsafe-rlimit", "SECRET_KEY": "short"})
+    settings = load_settings(
+        {"SANDBOX": "unsafe-rlimit", "SECRET_KEY": "short", "QUEUE": "procrastinate"}
+    )
     assert settings.sandbox == "unsafe-rlimit"
+    assert settings.queue == "procrastinate"  # judged in the web process, with a warning
 
 
 def test_submission_and_storage_limits_come_from_the_environment(tmp_path: Path) -> None:
