@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from quart import Blueprint, Quart, ResponseReturnValue, current_app, request, url_for
@@ -56,7 +53,7 @@ from service.db import get_db
 from service.evaluator.languages import offered_languages
 from service.events import get_broker
 from service.models import Problem, Submission, User
-from service.problems.importer import import_package, slug_from_filename
+from service.problems.importer import import_upload
 from service.problems.queries import (
     count_visible_problems,
     get_visible_problem,
@@ -187,25 +184,20 @@ async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
             "package_missing",
             "Send the package .zip as the multipart/form-data file field 'package'.",
         )
-    staging = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="verdict-api-upload-"))
-    try:
-        archive = staging / f"{slug_from_filename(upload.filename)}.zip"
-        await asyncio.to_thread(_save_stream, upload.stream, archive)
-        from service.app import get_settings  # the factory imports this package
+    from service.app import get_settings  # the factory imports this package
 
-        async with get_db().session() as db:
-            result = await import_package(
-                db,
-                get_settings(current_app),
-                archive,
-                imported_by=account,
-                verify=options.verify,
-                hidden=True if options.hidden else None,
-                problem_set=options.problem_set,
-                slug=options.slug,
-            )
-    finally:
-        await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
+    async with get_db().session() as db:
+        result = await import_upload(
+            db,
+            get_settings(current_app),
+            upload.filename,
+            upload.stream,
+            imported_by=account,
+            verify=options.verify,
+            hidden=True if options.hidden else None,
+            problem_set=options.problem_set,
+            slug=options.slug,
+        )
     body = ImportOut(
         problem=ProblemDetailOut.of(result.problem),
         created=result.created,
@@ -214,11 +206,6 @@ async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
     )
     location = url_for("api.get_problem", slug=result.problem.slug)
     return body, 201 if result.created else 200, {"Location": location}
-
-
-def _save_stream(stream: IO[bytes], target: Path) -> None:
-    with target.open("wb") as sink:
-        shutil.copyfileobj(stream, sink, 1 << 20)
 
 
 # -- submissions ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -86,6 +86,31 @@ def check_problem_set(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+async def import_upload(
+    db: AsyncSession,
+    settings: Settings,
+    filename: str,
+    stream: IO[bytes],
+    **options: Any,
+) -> ImportResult:
+    """Import an uploaded package zip (web form or API): staged in a temp dir, then removed.
+
+    ``options`` are those of :func:`import_package`.
+    """
+    staging = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="verdict-upload-"))
+    try:
+        archive = staging / f"{slug_from_filename(filename)}.zip"
+        await asyncio.to_thread(_save_stream, stream, archive)
+        return await import_package(db, settings, archive, **options)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
+
+
+def _save_stream(stream: IO[bytes], target: Path) -> None:
+    with target.open("wb") as sink:
+        shutil.copyfileobj(stream, sink, 1 << 20)
 
 
 async def import_package(

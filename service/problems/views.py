@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from quart import (
     Blueprint,
@@ -33,7 +30,7 @@ from service.evaluator.languages import OfferedLanguage, offered_languages
 from service.evaluator.package import PackageError
 from service.evaluator.package import Problem as PackageProblem
 from service.models import Problem, Submission, User
-from service.problems.importer import ImportRefused, import_package, slug_from_filename
+from service.problems.importer import ImportRefused, import_upload
 from service.problems.queries import get_visible_problem, list_visible_problems, set_hidden
 from service.problems.statement import statement_pdf
 from service.problems.store import MissingPackage, load_stored
@@ -178,15 +175,13 @@ async def import_form() -> ResponseReturnValue:
     }
     if upload is None or not upload.filename:
         return await _import_error("Choose a package .zip file to upload.", chosen)
-    staging = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="verdict-upload-"))
     try:
-        archive = staging / f"{slug_from_filename(upload.filename)}.zip"
-        await asyncio.to_thread(_save_stream, upload.stream, archive)
         async with get_db().session() as db:
-            result = await import_package(
+            result = await import_upload(
                 db,
                 get_settings(current_app),
-                archive,
+                upload.filename,
+                upload.stream,
                 imported_by=await _account(),
                 verify=bool(chosen["verify"]),
                 hidden=True if chosen["hidden"] else None,
@@ -195,8 +190,6 @@ async def import_form() -> ResponseReturnValue:
             )
     except ImportRefused as refused:
         return await _import_error(refused.message, chosen)
-    finally:
-        await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
     problem = result.problem
     if result.created:
         message = f"Imported {problem.name} ({problem.slug})."
@@ -209,11 +202,6 @@ async def import_form() -> ResponseReturnValue:
         message += f" Verified: {report.matched} of {report.judged} submissions as expected."
     await flash(message, "info")
     return redirect(url_for("problems.problem_page", slug=problem.slug))
-
-
-def _save_stream(stream: IO[bytes], target: Path) -> None:
-    with target.open("wb") as sink:
-        shutil.copyfileobj(stream, sink, 1 << 20)
 
 
 async def _import_error(message: str, chosen: dict[str, object]) -> ResponseReturnValue:
