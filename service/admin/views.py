@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import wraps
-
 from quart import (
     Blueprint,
     Response,
     ResponseReturnValue,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from quart_auth import Unauthorized
 from sqlalchemy import select
-from werkzeug.exceptions import Forbidden
 
 from service.admin.export import csv_filename, scores_csv
 from service.admin.people import list_people
 from service.admin.scores import problem_sets, score_table
 from service.auth import current_account, staff_required
+from service.auth.current import RoleGate
 from service.auth.users import set_disabled, set_role
 from service.db import get_db
 from service.models import Role, User
@@ -32,19 +27,10 @@ from service.models import Role, User
 bp = Blueprint("admin", __name__, static_folder="static", static_url_path="/admin/static")
 
 
-def admin_required[**P, T](func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Restrict a view to admins (401 when signed out, 403 for everyone else)."""
-
-    @wraps(func)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        account = await current_account()
-        if account is None:
-            raise Unauthorized()
-        if not account.is_admin:
-            raise Forbidden("Only administrators can change people's roles or accounts.")
-        return await current_app.ensure_async(func)(*args, **kwargs)
-
-    return wrapper
+#: Restrict a view to admins.
+admin_required = RoleGate(
+    lambda user: user.is_admin, "Only administrators can change people's roles or accounts."
+)
 
 
 #: Longest page number read; list_people clamps any page to the last one anyway.

@@ -111,16 +111,30 @@ async def current_account() -> User | None:
     return await session_user().account
 
 
-def staff_required[**P, T](func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Restrict a view to staff and admins (401 when signed out, 403 for others)."""
+class RoleGate:
+    """A view decorator letting through only users ``allowed`` accepts.
 
-    @wraps(func)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        account = await current_account()
-        if account is None:
-            raise Unauthorized()
-        if not account.is_staff:
-            raise Forbidden("Only staff can do this.")
-        return await current_app.ensure_async(func)(*args, **kwargs)
+    Signed out: 401 (the sign-in redirect or JSON); signed in but not allowed: 403 ``refusal``.
+    """
 
-    return wrapper
+    def __init__(self, allowed: Callable[[User], bool], refusal: str) -> None:
+        self.allowed = allowed
+        self.refusal = refusal
+
+    def __call__[**P, T](self, func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        """Wrap ``func`` with the check."""
+
+        @wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            account = await current_account()
+            if account is None:
+                raise Unauthorized()
+            if not self.allowed(account):
+                raise Forbidden(self.refusal)
+            return await current_app.ensure_async(func)(*args, **kwargs)
+
+        return wrapper
+
+
+#: Restrict a view to staff and admins.
+staff_required = RoleGate(lambda user: user.is_staff, "Only staff can do this.")
