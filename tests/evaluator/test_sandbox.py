@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import shutil
 import signal
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -320,3 +322,47 @@ def test_non_root_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_bwrap_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SandboxUnavailable, match="bubblewrap"):
         BwrapSandbox(slots=1, bwrap=str(tmp_path / "bwrap"))
+
+
+def _socket_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+async def test_runs_cancelled_while_their_supervisor_starts_close_its_socket(
+    state_dir: Path,
+) -> None:
+    # A cancel landing while a fresh supervisor starts used to drop its socket for the garbage
+    # collector, which failed whichever test happened to run when it was collected.
+    box = BwrapSandbox(slots=1, state_dir=state_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            for _ in range(6):  # each cancel lands while starting or while running
+                task = asyncio.create_task(box.run(py("import time; time.sleep(5)")))
+                await asyncio.sleep(0)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                del task
+                gc.collect()
+            assert (await box.run(py("print(2)"))).stdout == b"2\n"
+        finally:
+            await box.aclose()
+        gc.collect()
+    assert _socket_warnings(caught) == []
+
+
+async def test_closing_the_sandbox_closes_a_supervisor_still_starting(state_dir: Path) -> None:
+    box = BwrapSandbox(slots=1, state_dir=state_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        task = asyncio.create_task(box.run(py("pass")))
+        await asyncio.sleep(0)
+        box.close()  # what a stopping server does before it cancels what still runs
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        del task
+        gc.collect()
+    assert _socket_warnings(caught) == []
+    assert not [pid for pid in os.listdir("/proc") if _is_supervisor(pid, state_dir)]

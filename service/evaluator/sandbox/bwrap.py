@@ -290,8 +290,8 @@ class BwrapSandbox:
         if slot.daemon is None or not slot.daemon.running():
             stage = self.state_dir / f"stage.{self.owner}.{index}"
             daemon = SlotDaemon(self.supervisor, stage, slot.cgroup.procs_files)
+            slot.daemon = daemon  # held before it starts: close() reaches it even mid-start
             await daemon.start()
-            slot.daemon = daemon
         return slot, slot.daemon
 
     async def _run_in_slot(self, index: int, spec: RunSpec) -> RunResult:

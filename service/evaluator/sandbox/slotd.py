@@ -115,6 +115,9 @@ class SlotDaemon:
                     (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
                 ],
             )
+        except BaseException:
+            self.sock.close()
+            raise
         finally:
             os.close(high)
             theirs.close()
@@ -122,12 +125,18 @@ class SlotDaemon:
         self.alive = True
 
     async def start(self) -> None:
-        """Wait for the daemon's ``ready``; raise SandboxUnavailable with its error otherwise."""
+        """Wait for the daemon's ``ready``; raise SandboxUnavailable with its error otherwise.
+
+        Whatever ends the wait early (a cancel included) stops the daemon and closes its socket.
+        """
         loop = asyncio.get_running_loop()
         try:
             answer = await asyncio.wait_for(loop.sock_recv(self.sock, 4096), START_TIMEOUT)
         except TimeoutError:
             answer = b"error the sandbox supervisor did not start in time"
+        except BaseException:
+            self.close()
+            raise
         if answer != b"ready":
             self.close()
             text = answer.decode(errors="replace").removeprefix("error ")

@@ -29,8 +29,11 @@ class SlotPool:
         self._free: list[int] = list(range(slots))
         self._waiters: collections.deque[asyncio.Future[int]] = collections.deque()
         self._guard = threading.Lock()
+        self._closed = False
 
     def _lock_fd(self, slot: int) -> int:
+        if self._closed:
+            raise OSError("the slot pool is closed")
         fd = self._fds.get(slot)
         if fd is None:
             path = self._state_dir / f"slot-{slot}.lock"
@@ -101,7 +104,8 @@ class SlotPool:
             fcntl.flock(self._lock_fd(slot), fcntl.LOCK_UN)
 
     def close(self) -> None:
-        """Close the lock files (releasing any lock still held)."""
+        """Close the lock files (releasing any lock still held); the pool hands out no more."""
+        self._closed = True
         for fd in self._fds.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
