@@ -50,10 +50,10 @@ from datetime import timedelta  # noqa: E402
 import httpx  # noqa: E402
 
 from service import migrations  # noqa: E402
-from service.app import create_app, get_settings  # noqa: E402
+from service.app import create_app  # noqa: E402
 from service.auth.api_tokens import create_token  # noqa: E402
 from service.auth.sessions import create_session  # noqa: E402
-from service.config import Environment  # noqa: E402
+from service.config import Environment, get_settings  # noqa: E402
 from service.db import get_db  # noqa: E402
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox  # noqa: E402
 from service.models import Role, User  # noqa: E402

@@ -9,11 +9,21 @@ from typing import Any
 from quart import Quart
 from werkzeug.routing import IntegerConverter
 
-from service import admin, api, db, jobs, problems, security, submissions, web
-from service.auth import init_app as init_auth
-from service.config import Settings, load_settings
+from service import (
+    admin,
+    api,
+    auth,
+    db,
+    events,
+    jobs,
+    metrics,
+    problems,
+    security,
+    submissions,
+    web,
+)
+from service.config import SETTINGS_KEY, load_settings
 
-SETTINGS_KEY = "VERDICT_SETTINGS"
 #: Row ids fit a signed 32-bit integer in every database; larger ids in a URL simply match nothing.
 MAX_ROW_ID = 2**31 - 1
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -36,11 +46,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     if not app.testing:
         configure_logging()
 
-    db.init_app(app, settings.database_url)
+    # Every part reads its settings back with get_settings(app); the order is the wiring:
+    # the database and the event broker before the dispatcher that uses them, the dispatcher
+    # before the metrics that observe it.
+    db.init_app(app)
+    events.init_app(app)
     # Sign-in owns Quart-Auth, the session cookie's flags and the `user` template variable.
-    init_auth(app, settings)
-    security.init_app(app, settings)
+    auth.init_app(app)
+    security.init_app(app)
     jobs.init_app(app)
+    metrics.init_app(app)
     web.init_app(app)
     problems.init_app(app)
     submissions.init_app(app)
@@ -65,9 +80,3 @@ def configure_logging() -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
-
-
-def get_settings(app: Quart) -> Settings:
-    """Return the settings the app was built with."""
-    settings: Settings = app.config[SETTINGS_KEY]
-    return settings

@@ -11,12 +11,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from quart import Quart
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 GOOGLE_ISSUER = "https://accounts.google.com"
 MIN_SECRET_KEY_LENGTH = 32
+#: Where the factory keeps the app's Settings in ``app.config``.
+SETTINGS_KEY = "VERDICT_SETTINGS"
 
 
 class ConfigError(ValueError):
@@ -242,3 +247,9 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(
             f"SANDBOX={settings.sandbox} is unsafe; production requires SANDBOX=bwrap"
         )
+
+
+def get_settings(app: Quart) -> Settings:
+    """Return the settings the app was built with (every part reads them from here)."""
+    settings: Settings = app.config[SETTINGS_KEY]
+    return settings

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from service.config import get_settings
+
 EXTENSION_KEY = "verdict.db"
 
 
@@ -96,9 +98,9 @@ def runs_to_the_end[**P, T](
     return shielded
 
 
-def init_app(app: Quart, url: str) -> Database:
-    """Attach a Database to ``app``, started before serving and stopped after."""
-    database = Database(url)
+def init_app(app: Quart) -> Database:
+    """Attach a Database on the settings' URL to ``app``, started before serving, stopped after."""
+    database = Database(get_settings(app).database_url)
     app.extensions[EXTENSION_KEY] = database
 
     @app.before_serving

@@ -115,14 +115,13 @@ class EventBroker:
 
 
 def init_app(app: Quart) -> EventBroker:
-    """Attach an EventBroker to ``app`` (idempotent)."""
-    broker = app.extensions.get(EXTENSION_KEY)
-    if not isinstance(broker, EventBroker):
-        broker = EventBroker()
-        app.extensions[EXTENSION_KEY] = broker
+    """Attach the app's EventBroker (the factory calls this once, before the dispatcher)."""
+    broker = EventBroker()
+    app.extensions[EXTENSION_KEY] = broker
     return broker
 
 
 def get_broker(app: Quart | None = None) -> EventBroker:
-    """Return the broker of ``app`` (default: the current app), creating it on first use."""
-    return init_app(app or current_app)
+    """Return the broker of ``app`` (default: the current app)."""
+    broker: EventBroker = (app or current_app).extensions[EXTENSION_KEY]
+    return broker

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from quart import Quart, current_app
 
-from service.config import Settings
+from service.config import Settings, get_settings
 from service.db import Database, get_db
 from service.evaluator.languages import offered_languages
 from service.evaluator.sandbox import create_sandbox
@@ -282,8 +282,6 @@ class LocalDispatcher:
 
 def init_app(app: Quart) -> LocalDispatcher:
     """Attach the dispatcher to ``app``: started once the database is, stopped before it is."""
-    from service.app import get_settings  # the factory imports this module
-
     settings = get_settings(app)
     if settings.queue != "local":
         logger.warning("QUEUE=%s is not available yet; judging in this process", settings.queue)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest
 
 from service.auth.api_tokens import presented_bearer_token
 from service.auth.current import session_user
-from service.config import Settings
+from service.config import Settings, get_settings
 
 CSRF_SESSION_KEY = "csrf_token"
 CSRF_FORM_FIELD = "csrf_token"
@@ -115,8 +115,8 @@ def security_headers(settings: Settings) -> Callable[[Response], Response]:
     return add_headers
 
 
-def init_app(app: Quart, settings: Settings) -> None:
+def init_app(app: Quart) -> None:
     """Enforce CSRF tokens and add security headers on ``app``."""
     app.before_request(check_csrf)
-    app.after_request(security_headers(settings))
+    app.after_request(security_headers(get_settings(app)))
     app.add_template_global(csrf_token)

@@ -7,7 +7,7 @@ from typing import Any
 
 from quart import Quart
 
-from service.app import get_settings
+from service.config import get_settings
 from service.db import get_db
 from service.models import Problem
 from service.problems.importer import import_package

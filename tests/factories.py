@@ -16,8 +16,8 @@ from quart.testing import QuartClient
 from quart_auth import generate_auth_token
 from sqlalchemy import select
 
-from service.app import get_settings
 from service.auth.sessions import create_session
+from service.config import get_settings
 from service.db import get_db
 from service.models import Role, User
 from service.models.base import utcnow

@@ -32,9 +32,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from service.app import create_app, get_settings
+from service.app import create_app
 from service.auth.api_tokens import create_token
-from service.config import RateLimit
+from service.config import RateLimit, get_settings
 from service.db import get_db
 from service.jobs import get_dispatcher
 from service.models import ApiToken, Judging, Problem, Role, Status, Submission, User

@@ -49,6 +49,7 @@ from service.api.models import (
     UserOut,
 )
 from service.auth.current import current_account, staff_required
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.languages import offered_languages
 from service.events import get_broker
@@ -184,8 +185,6 @@ async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
             "package_missing",
             "Send the package .zip as the multipart/form-data file field 'package'.",
         )
-    from service.app import get_settings  # the factory imports this package
-
     async with get_db().session() as db:
         result = await import_upload(
             db,

@@ -22,7 +22,8 @@ from service.auth.current import (
 from service.auth.provider import OIDCProvider
 from service.auth.redirects import safe_next
 from service.auth.state import EXTENSION_KEY, AuthState, get_auth_state
-from service.config import Settings
+from service.auth.views import bp
+from service.config import get_settings
 
 __all__ = [
     "SessionUser",
@@ -40,8 +41,9 @@ COOKIE_NAME = "verdict_auth"
 SECURE_COOKIE_NAME = "__Host-verdict_auth"
 
 
-def init_app(app: Quart, settings: Settings) -> AuthState:
+def init_app(app: Quart) -> AuthState:
     """Install sign-in and sessions on ``app``."""
+    settings = get_settings(app)
     secure = settings.secure_cookies or settings.production
     SessionAuth(
         app,
@@ -69,8 +71,6 @@ def init_app(app: Quart, settings: Settings) -> AuthState:
     )
     state = AuthState(settings=settings, provider=provider)
     app.extensions[EXTENSION_KEY] = state
-
-    from service.auth.views import bp
 
     app.register_blueprint(bp)
     app.before_serving(provider.start)

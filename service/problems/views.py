@@ -23,8 +23,8 @@ from quart import (
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from service.app import get_settings
 from service.auth import current_account, login_required, staff_required
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.languages import OfferedLanguage, offered_languages
 from service.evaluator.package import PackageError

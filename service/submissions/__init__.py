@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from quart import Quart
 
+from service.submissions.views import bp
+
+__all__ = ["init_app"]
+
 
 def init_app(app: Quart) -> None:
     """Register the submission pages (blueprint ``submissions``) on ``app``."""
-    # Imported here: the views need service.app, which imports this package.
-    from service.submissions.views import bp
-
     app.register_blueprint(bp)

@@ -24,7 +24,7 @@ from quart import Quart
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.config import Settings
+from service.config import get_settings
 from service.db import get_db, runs_to_the_end
 from service.jobs import get_dispatcher
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, User
@@ -63,12 +63,6 @@ class SubmissionItem(NamedTuple):
     files: Sequence[tuple[str, bytes]]
 
 
-def _settings(app: Quart) -> Settings:
-    from service.app import get_settings  # the factory imports this module's package
-
-    return get_settings(app)
-
-
 async def find_problem(db: AsyncSession, slug: str, user: User) -> Problem:
     """Return the problem ``slug`` if ``user`` may submit to it; refuse with 404 otherwise."""
     problem = (await db.execute(select(Problem).where(Problem.slug == slug))).scalar_one_or_none()
@@ -79,7 +73,7 @@ async def find_problem(db: AsyncSession, slug: str, user: User) -> Problem:
 
 async def check_rate_limit(app: Quart, db: AsyncSession, user: User) -> None:
     """Refuse (429 with retry_after) when ``user`` already sent the limit's count in its window."""
-    limit = _settings(app).submission_rate_limit
+    limit = get_settings(app).submission_rate_limit
     now = utcnow()
     recent = (
         (
@@ -148,7 +142,7 @@ async def submit(
     app: Quart, user: User, slug: str, language: str, files: Sequence[tuple[str, bytes]]
 ) -> Submission:
     """Validate, store as queued, commit, then dispatch; raise SubmissionRefused on refusal."""
-    settings = _settings(app)
+    settings = get_settings(app)
     sources = check_sources(language, files, max_bytes=settings.max_source_bytes)
     return await _submit_checked(app, user, slug, sources)
 

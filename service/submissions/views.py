@@ -42,8 +42,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, NotFound
 
-from service.app import get_settings
 from service.auth import current_account, login_required, staff_required
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.languages import (
     OfferedLanguage,

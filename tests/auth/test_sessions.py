@@ -17,6 +17,7 @@ from service.auth import (
     login_required,
     staff_required,
 )
+from service.config import SETTINGS_KEY
 from service.db import get_db
 from service.models import LoginSession, Role, User
 from service.models.base import utcnow
@@ -276,7 +277,8 @@ async def test_init_app_accepts_explicit_settings(make_app: AppFactory) -> None:
     async with make_app() as app:
         settings = get_auth_state(app).settings
     fresh = Quart(__name__)
-    state = init_app(fresh, replace(settings, public_url="https://judge.example"))
+    fresh.config[SETTINGS_KEY] = replace(settings, public_url="https://judge.example")
+    state = init_app(fresh)
     assert state.settings.redirect_uri == "https://judge.example/login/callback"
     assert fresh.extensions["QUART_AUTH"][0].cookie_name == "__Host-verdict_auth"
     assert fresh.config["SESSION_COOKIE_SECURE"] is True

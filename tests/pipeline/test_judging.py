@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from quart import Quart
 
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
 from service.events import get_broker
@@ -137,7 +138,7 @@ async def test_missing_package_is_a_judge_error(fake_app: FakeApp) -> None:
     async with fake_app() as app:
         problem = await import_example(app)
         user = await create_user(app)
-        for stored in (get_settings_of(app).package_dir).iterdir():
+        for stored in (get_settings(app).package_dir).iterdir():
             stored.unlink()
         from service.problems.store import forget_loaded
 
@@ -276,12 +277,6 @@ async def test_finished_hooks_and_stats(fake_app: FakeApp) -> None:
         assert get_dispatcher(app).stats() == {"queued": 0, "running": 0, "sandboxes_busy": 0}
     assert state["verdict"] == "AC"
     assert len(seen) == 1 and seen[0][0] == "AC" and seen[0][1] >= 0
-
-
-def get_settings_of(app: Quart) -> Any:
-    from service.app import get_settings
-
-    return get_settings(app)
 
 
 async def test_a_failing_test_run_is_retried_and_a_real_verdict_before_it_stays(

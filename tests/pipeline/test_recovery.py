@@ -14,7 +14,7 @@ import pytest
 from quart import Quart
 from sqlalchemy import select, update
 
-from service.app import get_settings
+from service.config import get_settings
 from service.db import get_db
 from service.events import get_broker
 from service.jobs import get_dispatcher

@@ -10,7 +10,7 @@ import pytest
 from quart import Quart
 from sqlalchemy import func, select
 
-from service.app import get_settings
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec

@@ -10,7 +10,7 @@ from quart.datastructures import FileStorage
 from quart.testing import QuartClient
 from sqlalchemy import func, select
 
-from service.app import get_settings
+from service.config import get_settings
 from service.db import get_db
 from service.evaluator.languages import offered_languages
 from service.models import PackageVersion, Problem, Role, Status, Submission

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from quart import Quart
 
-from service.app import create_app, get_settings
+from service.app import create_app
 from service.config import (
     DEFAULT_SECRET_KEY,
     ConfigError,
     Environment,
     RateLimit,
     Settings,
+    get_settings,
     load_settings,
 )
 from service.db import get_db
