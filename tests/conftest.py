@@ -6,8 +6,9 @@ every test starts from the real schema without paying for Alembic again.
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from quart.testing.app import TestApp
 from service import migrations
 from service.app import create_app
 from service.config import Environment
+from service.evaluator.sandbox import BwrapSandbox
 
 # Every variable the settings loader reads: the developer's shell must not leak into tests.
 SETTINGS_VARIABLES = (
@@ -46,6 +48,33 @@ TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 
 LIFESPAN_SECONDS = 60
 AppFactory = Callable[..., AbstractAsyncContextManager[Quart]]
+#: Fixtures that hand a test the real bubblewrap sandbox: their tests are marked ``sandbox``.
+SANDBOX_FIXTURES = frozenset({"sandbox", "_bwrap_sandbox"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that asks for the real sandbox by fixture ``sandbox``."""
+    for item in items:
+        if SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.sandbox)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_sandbox_in_fast_runs(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Under ``make test-fast``, fail a test that starts bubblewrap without the mark saying so."""
+    if os.environ.get("VERDICT_TEST_FAST") != "1" or request.node.get_closest_marker("sandbox"):
+        yield
+        return
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} starts the real sandbox: mark it @pytest.mark.sandbox"
+        )
+
+    monkeypatch.setattr(BwrapSandbox, "__init__", refuse)
+    yield
 
 
 def sqlite_url(path: Path) -> str:

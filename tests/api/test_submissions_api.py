@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 from sqlalchemy import func, select
@@ -298,6 +299,7 @@ async def test_event_stream_follows_the_judging(make_app: AppFactory) -> None:
         assert again[0][1]["verdict"] == "AC"
 
 
+@pytest.mark.sandbox
 async def test_real_sandbox_python_hello(make_app: AppFactory) -> None:
     async with real_sandbox(slots=2) as sandbox, make_app(judge_on(sandbox)) as app:
         await import_example(app, "hello")

@@ -284,7 +284,9 @@ async def test_verify_with_nothing_to_judge_is_refused(app: Quart, tmp_path: Pat
     await assert_nothing_stored(app)
 
 
-@pytest.mark.parametrize("mode", ["bwrap", "unsafe-rlimit"])
+@pytest.mark.parametrize(
+    "mode", [pytest.param("bwrap", marks=pytest.mark.sandbox), "unsafe-rlimit"]
+)
 async def test_verify_in_a_real_sandbox_refuses_a_wrong_accepted_submission(
     make_app: AppFactory, tmp_path: Path, mode: str
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 from sqlalchemy import update
@@ -37,6 +38,7 @@ def require_language(language: str) -> None:
     require_or_skip(language in offered_ids(), f"{language} is not installed here")
 
 
+@pytest.mark.sandbox
 async def test_python_and_c_hello_are_accepted_in_the_real_sandbox(make_app: AppFactory) -> None:
     mode = os.environ.get("SANDBOX", "bwrap")
     try:
@@ -58,6 +60,7 @@ async def test_python_and_c_hello_are_accepted_in_the_real_sandbox(make_app: App
             assert 'class="badge verdict-AC"' in page
 
 
+@pytest.mark.sandbox
 async def test_wa_ce_and_tle_in_the_real_sandbox(make_app: AppFactory) -> None:
     mode = os.environ.get("SANDBOX", "bwrap")
     try:

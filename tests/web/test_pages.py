@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
@@ -114,6 +115,7 @@ async def test_healthz(client: QuartClient) -> None:
     assert await response.get_json() == {"status": "ok"}
 
 
+@pytest.mark.sandbox
 async def test_readyz_checks_database(client: QuartClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
@@ -133,6 +135,7 @@ async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_pat
     assert body["checks"]["database"].startswith("error: ")
 
 
+@pytest.mark.sandbox
 async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str) -> None:
     async with make_app(database_url=postgres_database) as app:
         response = await app.test_client().get("/readyz")
