@@ -56,7 +56,7 @@ from service.evaluator.verdicts import Verdict
 from service.events import Broker
 from service.models import Judging, Status, Submission, TestResult
 from service.models.base import utcnow
-from service.problems.store import load_stored
+from service.packages import load_stored
 
 logger = logging.getLogger(__name__)
 

@@ -139,7 +139,7 @@ async def test_missing_package_is_a_judge_error(fake_app: FakeApp) -> None:
         user = await create_user(app)
         for stored in (get_settings_of(app).package_dir).iterdir():
             stored.unlink()
-        from service.problems.store import forget_loaded
+        from service.packages import forget_loaded
 
         forget_loaded()
         submission = await submit(app, user, problem.slug, "python3", [("", SOURCE)])
