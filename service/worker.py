@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import secrets
@@ -289,9 +288,7 @@ class _Job:
         finished: Finished | None = None
         judge_errors: list[str] = []
         try:
-            stored = await load_stored(self.settings, self.claimed.package_hash)
-            # The stored package is named by its hash; the program's main file by the slug.
-            problem = dataclasses.replace(stored, slug=self.claimed.problem_slug or stored.slug)
+            problem = await load_stored(self.settings, self.claimed.package_hash)
             language = get_language(self.claimed.language)
             total = len(problem.tests)
             await self._step(
@@ -312,6 +309,8 @@ class _Job:
                 paths,
                 mode=Mode.TEACHING,
                 time_limit=self.claimed.time_limit,
+                # The stored package is named by its hash; the main file by the problem's slug.
+                main_name=self.claimed.problem_slug or None,
             )
             # aclosing: leaving early (superseded, lost, cancelled) cancels the running tests.
             async with contextlib.aclosing(events):
