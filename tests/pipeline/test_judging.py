@@ -12,10 +12,10 @@ from service.db import get_db
 from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
 from service.events import get_broker
 from service.jobs import get_dispatcher
+from service.judgings import MAX_ATTEMPTS
 from service.models import Role, Status
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import submission_state
-from service.worker import MAX_ATTEMPTS
 from tests.builders import import_example
 from tests.evaluator.fakes import FakeSandbox, exited
 from tests.factories import create_user
