@@ -335,3 +335,32 @@ async def test_a_submission_without_a_judging_has_an_empty_state(make_app: Any) 
     assert state is not None
     assert (state["status"], state["tests"], state["judging_id"]) == ("queued", [], None)
     assert state["tests_total"] == problem.test_count and state["judgings"] == 0
+
+
+async def test_live_test_events_and_the_stored_state_agree(fake_app: FakeApp) -> None:
+    async with fake_app(FakeSandbox(program=wrong)) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        dispatcher = get_dispatcher(app)
+        # Hold the judging until the subscriber is ready, as in test_events_arrive_in_order.
+        original = dispatcher.enqueue
+        held: list[int] = []
+        dispatcher.enqueue = held.append  # type: ignore[method-assign]
+        submission = await submit(app, user, problem.slug, "python3", [("", SOURCE)])
+        dispatcher.enqueue = original  # type: ignore[method-assign]
+        live: list[dict[str, Any]] = []
+        async with get_broker(app).subscribe(submission.id) as subscription:
+            for judging_id in held:
+                original(judging_id)
+            async for event in subscription:
+                if event["type"] == "test":
+                    live.append(event)
+                if event["type"] == "done":
+                    break
+        await wait_done(app, submission.id)
+        async with get_db(app).session() as db:
+            state = await submission_state(db, submission.id)
+    assert state is not None and len(state["tests"]) == 2
+    assert {event["judging_id"] for event in live} == {submission.judging_id}
+    shown = [{k: v for k, v in event.items() if k not in ("type", "judging_id")} for event in live]
+    assert shown == state["tests"]
