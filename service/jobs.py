@@ -12,7 +12,7 @@ Tests may swap the sandbox before anything is judged::
     get_dispatcher(app).sandbox = FakeSandbox(...)   # e.g. in make_app(setup=...)
 
 When the app starts serving, the dispatcher starts its workers and runs crash recovery
-(:func:`service.worker.recover`): stale ``running`` judgings go back to ``queued`` and every
+(:func:`service.judgings.recover`): stale ``running`` judgings go back to ``queued`` and every
 queued judging is dispatched, oldest first. When it stops, running judgings are cancelled and
 go back to ``queued``, so they run again after the restart.
 """
@@ -33,7 +33,8 @@ from service.evaluator.languages import offered_languages
 from service.evaluator.sandbox import create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec, Sandbox
 from service.events import EventBroker, get_broker
-from service.worker import JudgeOutcome, judge, new_worker_id, recover, release
+from service.judgings import new_worker_id, recover, release
+from service.worker import JudgeOutcome, judge
 
 logger = logging.getLogger(__name__)
 

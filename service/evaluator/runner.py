@@ -127,13 +127,15 @@ async def evaluate(
     checker: Checker | None = None,
     concurrency: int | None = None,
     scratch: Path | None = None,
+    main_name: str | None = None,
 ) -> AsyncGenerator[Event]:
     """Judge ``files`` written in ``language`` on ``problem``, yielding events as they happen.
 
     ``checker`` defaults to the problem's own (its custom validator is then built here: pass a
-    prepared one to judge many submissions). ``time_limit`` overrides the package's. Work files
-    live in a fresh directory under ``scratch`` (the system temp dir by default), removed at
-    the end.
+    prepared one to judge many submissions). ``time_limit`` overrides the package's. Among
+    several files the main one is named ``main`` or ``main_name`` (default: the package's
+    slug), e.g. ``hello.py`` for ``main_name="hello"``. Work files live in a fresh directory
+    under ``scratch`` (the system temp dir by default), removed at the end.
     """
     workdir = await asyncio.to_thread(make_scratch_dir, scratch, "verdict-")
     try:
@@ -147,6 +149,7 @@ async def evaluate(
             checker=checker,
             concurrency=concurrency,
             workdir=workdir,
+            main_name=problem.slug if main_name is None else main_name,
         ):
             yield event
     finally:
@@ -164,6 +167,7 @@ async def _evaluate(
     checker: Checker | None,
     concurrency: int | None,
     workdir: Path,
+    main_name: str,
 ) -> AsyncIterator[Event]:
     limits = problem.limits
     total = len(problem.tests)
@@ -173,7 +177,7 @@ async def _evaluate(
         language,
         files,
         make_readable_dir(workdir, "build"),
-        problem_slug=problem.slug,
+        problem_slug=main_name,
         compile_seconds=limits.compilation_time,
         compile_memory_mb=limits.compilation_memory_mb,
     )

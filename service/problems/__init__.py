@@ -1,4 +1,4 @@
-"""Problems: the package store, imports, statements and the problem pages."""
+"""Problems: imports, statements and the problem pages (the package store is service.packages)."""
 
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ from service.evaluator.runner import DEFAULT_TIME_LIMIT
 from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
 from service.evaluator.verify import VerifyError, VerifyReport, verify
 from service.models import PackageVersion, Problem, User
+from service.packages import PackageStore
 from service.problems.statement import RenderedStatement, render_statement
-from service.problems.store import PackageStore
 
 PROBLEM_SET = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 DEFAULT_PROBLEM_SET = "default"

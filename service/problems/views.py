@@ -30,10 +30,10 @@ from service.evaluator.languages import OfferedLanguage, offered_languages
 from service.evaluator.package import PackageError
 from service.evaluator.package import Problem as PackageProblem
 from service.models import Problem, Submission, User
+from service.packages import MissingPackage, load_stored
 from service.problems.importer import ImportRefused, import_upload
 from service.problems.queries import get_visible_problem, list_visible_problems, set_hidden
 from service.problems.statement import statement_pdf
-from service.problems.store import MissingPackage, load_stored
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ submissions of one user cannot all pass the count.
 
 A rejudge adds a new judging on the problem's current package and keeps the old ones; earlier
 judgings of the submission still waiting in the queue are superseded (they never run), and a
-running one stops at its next event (see :mod:`service.worker`).
+running one stops at its next event (see :mod:`service.judgings`).
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from itertools import batched
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple
 
 from quart import Quart
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import get_settings
 from service.db import get_db, runs_to_the_end
 from service.jobs import get_dispatcher
+from service.judgings import new_judging, supersede
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, User
 from service.models.base import utcnow
 from service.submissions.validation import (
@@ -36,7 +37,6 @@ from service.submissions.validation import (
     check_sources,
     retry_after_seconds,
 )
-from service.worker import superseded_message
 
 __all__ = [
     "SubmissionItem",
@@ -199,13 +199,7 @@ async def _store(
     )
     db.add(submission)
     await db.flush()
-    judging = Judging(
-        submission_id=submission.id,
-        package_hash=problem.package_hash,
-        status=Status.QUEUED,
-        total=problem.test_count,
-        created_at=utcnow(),
-    )
+    judging = Judging(**new_judging(submission.id, problem))
     db.add(judging)
     await db.flush()
     submission.judging_id = judging.id
@@ -270,15 +264,8 @@ async def _add_judgings(
 ) -> dict[int, int]:
     """Add a queued judging to each submission and show it; return submission id → judging id."""
     now = utcnow()
-    rows: list[dict[str, Any]] = [
-        {
-            "submission_id": submission_id,
-            "package_hash": problem.package_hash,
-            "status": Status.QUEUED,
-            "total": problem.test_count,
-            "requested_by_id": requested_by.id if requested_by is not None else None,
-            "created_at": now,
-        }
+    rows = [
+        new_judging(submission_id, problem, requested_by, created_at=now)
         for submission_id in submission_ids
     ]
     # Each returned row names its submission, so the rows' order does not matter (and the
@@ -313,18 +300,8 @@ async def _supersede_queued(db: AsyncSession, new_judgings: dict[int, int]) -> N
             )
         )
     ).all()
-    if not waiting:
-        return
-    table = cast(Table, Judging.__table__)
-    now = utcnow()
-    await db.execute(
-        update(table)
-        .where(table.c.id == bindparam("old_id"), table.c.status == Status.QUEUED)
-        .values(status=Status.DONE, verdict=None, message=bindparam("note"), finished_at=now),
-        [
-            {"old_id": judging_id, "note": superseded_message(new_judgings[submission_id])}
-            for judging_id, submission_id in waiting
-        ],
+    await supersede(
+        db, {judging_id: new_judgings[submission_id] for judging_id, submission_id in waiting}
     )
 
 
@@ -341,14 +318,7 @@ async def _add_judging(db: AsyncSession, submission_id: int, requested_by: User 
             404, "no_such_submission", f"there is no submission {submission_id}"
         )
     submission, problem = row[0], row[1]
-    judging = Judging(
-        submission_id=submission.id,
-        package_hash=problem.package_hash,
-        status=Status.QUEUED,
-        total=problem.test_count,
-        requested_by_id=requested_by.id if requested_by is not None else None,
-        created_at=utcnow(),
-    )
+    judging = Judging(**new_judging(submission.id, problem, requested_by))
     db.add(judging)
     await db.flush()
     submission.judging_id = judging.id

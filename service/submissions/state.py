@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.judgings import result_json
 from service.models import Judging, Submission
 
 
@@ -39,17 +40,8 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
     judgings = await db.scalar(
         select(func.count()).select_from(Judging).where(Judging.submission_id == submission.id)
     )
-    tests = [
-        {
-            "index": result.index,
-            "name": result.name,
-            "verdict": result.verdict,
-            "time_ms": result.time_ms,
-            "memory_kb": result.memory_kb,
-            "message": result.message,
-        }
-        for result in (judging.results if judging is not None else [])
-    ]
+    # The same builder as the live ``test`` events: a snapshot and the events agree.
+    tests = [result_json(result) for result in (judging.results if judging is not None else [])]
     total = judging.total if judging is not None and judging.total else 0
     return {
         "id": submission.id,

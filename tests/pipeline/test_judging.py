@@ -13,10 +13,10 @@ from service.db import get_db
 from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
 from service.events import get_broker
 from service.jobs import get_dispatcher
+from service.judgings import MAX_ATTEMPTS
 from service.models import Role, Status
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import submission_state
-from service.worker import MAX_ATTEMPTS
 from tests.builders import import_example
 from tests.evaluator.fakes import FakeSandbox, exited
 from tests.factories import create_user
@@ -140,7 +140,7 @@ async def test_missing_package_is_a_judge_error(fake_app: FakeApp) -> None:
         user = await create_user(app)
         for stored in (get_settings(app).package_dir).iterdir():
             stored.unlink()
-        from service.problems.store import forget_loaded
+        from service.packages import forget_loaded
 
         forget_loaded()
         submission = await submit(app, user, problem.slug, "python3", [("", SOURCE)])
@@ -330,3 +330,32 @@ async def test_a_submission_without_a_judging_has_an_empty_state(make_app: Any) 
     assert state is not None
     assert (state["status"], state["tests"], state["judging_id"]) == ("queued", [], None)
     assert state["tests_total"] == problem.test_count and state["judgings"] == 0
+
+
+async def test_live_test_events_and_the_stored_state_agree(fake_app: FakeApp) -> None:
+    async with fake_app(FakeSandbox(program=wrong)) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        dispatcher = get_dispatcher(app)
+        # Hold the judging until the subscriber is ready, as in test_events_arrive_in_order.
+        original = dispatcher.enqueue
+        held: list[int] = []
+        dispatcher.enqueue = held.append  # type: ignore[method-assign]
+        submission = await submit(app, user, problem.slug, "python3", [("", SOURCE)])
+        dispatcher.enqueue = original  # type: ignore[method-assign]
+        live: list[dict[str, Any]] = []
+        async with get_broker(app).subscribe(submission.id) as subscription:
+            for judging_id in held:
+                original(judging_id)
+            async for event in subscription:
+                if event["type"] == "test":
+                    live.append(event)
+                if event["type"] == "done":
+                    break
+        await wait_done(app, submission.id)
+        async with get_db(app).session() as db:
+            state = await submission_state(db, submission.id)
+    assert state is not None and len(state["tests"]) == 2
+    assert {event["judging_id"] for event in live} == {submission.judging_id}
+    shown = [{k: v for k, v in event.items() if k not in ("type", "judging_id")} for event in live]
+    assert shown == state["tests"]

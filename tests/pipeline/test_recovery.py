@@ -18,9 +18,10 @@ from service.config import get_settings
 from service.db import get_db
 from service.events import get_broker
 from service.jobs import get_dispatcher
+from service.judgings import MAX_ATTEMPTS, recover
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, TestResult
 from service.models.base import utcnow
-from service.worker import MAX_ATTEMPTS, judge, recover
+from service.worker import judge
 from tests.builders import import_example
 from tests.conftest import AppFactory
 from tests.evaluator.fakes import FakeSandbox

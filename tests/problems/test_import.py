@@ -15,6 +15,7 @@ from service.db import get_db
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.models import PackageVersion, Problem, Role, Status, Submission
+from service.packages import PackageStore
 from service.problems import importer
 from service.problems.importer import (
     ImportRefused,
@@ -22,7 +23,6 @@ from service.problems.importer import (
     import_package,
     slug_from_filename,
 )
-from service.problems.store import PackageStore
 from tests.builders import example_path
 from tests.conftest import AppFactory
 from tests.evaluator.fakes import FakeSandbox, exited

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from service import packages as packages_module
 from service.config import Settings
 from service.evaluator.package import PackageError
-from service.problems import store as store_module
-from service.problems.store import (
+from service.packages import (
     BadPackageHash,
     MissingPackage,
     PackageStore,
@@ -205,7 +205,7 @@ async def test_a_deleted_unpacked_folder_is_rebuilt_after_forgetting_the_cache(
 async def test_the_cache_of_loaded_packages_is_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "MAX_LOADED_PACKAGES", 2)
+    monkeypatch.setattr(packages_module, "MAX_LOADED_PACKAGES", 2)
     settings = settings_in(tmp_path)
     store = PackageStore(settings.package_dir)
     hashes = [store.put_file(example_path(name))[0] for name in ("hello", "bigio", "floatdiv")]
