@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from service.evaluator.checkers import CheckerFlagError, parse_flags
+from service.evaluator.validators import CheckerFlagError, parse_flags
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 NEW_FORMAT_VERSIONS = ("2025-09", "2023-07", "2023-07-draft", "2025-09-draft", "draft")

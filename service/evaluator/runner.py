@@ -16,6 +16,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.evaluator.checkers import (
+    Checker,
+    CustomValidator,
+    DefaultChecker,
+    ValidatorError,
+    build_validator,
+)
 from service.evaluator.languages import Language
 from service.evaluator.package import Problem, TestCase
 from service.evaluator.programs import (
@@ -27,13 +34,6 @@ from service.evaluator.programs import (
     run_program,
 )
 from service.evaluator.sandbox.base import Limits, Sandbox
-from service.evaluator.validators import (
-    Checker,
-    CustomValidator,
-    DefaultChecker,
-    ValidatorError,
-    build_validator,
-)
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
 #: Time limit used when neither the caller nor the package gives one.

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service.evaluator.checkers import Checker, ValidatorError
 from service.evaluator.languages import (
     Language,
     UnknownLanguageError,
@@ -35,7 +36,6 @@ from service.evaluator.runner import (
     prepare_checker,
 )
 from service.evaluator.sandbox.base import Sandbox
-from service.evaluator.validators import Checker, ValidatorError
 from service.evaluator.verdicts import Verdict
 
 #: Time limit (seconds) given to accepted submissions while deriving the real one.
