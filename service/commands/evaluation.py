@@ -26,7 +26,7 @@ from service.evaluator.languages import (
     language_for_files,
     offered_languages,
 )
-from service.evaluator.package import PackageError, Problem, load_package
+from service.evaluator.package import PackageError, ProblemPackage, load_package
 from service.evaluator.runner import (
     CompileFinished,
     CompileStarted,
@@ -90,7 +90,7 @@ def _open_sandbox(mode: str) -> Sandbox:
 
 
 @contextlib.contextmanager
-def _problem(path: Path) -> Iterator[Problem]:
+def _problem(path: Path) -> Iterator[ProblemPackage]:
     with tempfile.TemporaryDirectory(prefix="verdict-package-") as extract:
         try:
             yield load_package(path, extract_to=None if path.is_dir() else Path(extract))
@@ -215,7 +215,7 @@ def judge(
 
 async def _collect(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     mode: Mode,
@@ -244,7 +244,7 @@ async def _close(sandbox: Sandbox) -> None:
 
 async def _verify(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     time_limit: float | None,
     on_report: Callable[[SubmissionReport], None] | None,
 ) -> VerifyReport:

@@ -131,8 +131,8 @@ class PackagedSubmission:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """A loaded problem package."""
+class ProblemPackage:
+    """A loaded problem package (the database row of a problem is ``service.models.Problem``)."""
 
     root: Path
     slug: str
@@ -161,7 +161,7 @@ def is_package(path: Path) -> bool:
 
 def load_package(
     path: Path, *, extract_to: Path | None = None, zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS
-) -> Problem:
+) -> ProblemPackage:
     """Load a problem package from a directory or a .zip (extracted to ``extract_to`` or tmp)."""
     path = Path(path)
     if path.is_dir():
@@ -743,7 +743,7 @@ def _statements(root: Path) -> tuple[Path, ...]:
 # --- the whole package -----------------------------------------------------------------------
 
 
-def _load_root(root: Path, slug: str) -> Problem:
+def _load_root(root: Path, slug: str) -> ProblemPackage:
     config_path = root / "problem.yaml"
     if not config_path.is_file():
         raise PackageError("problem.yaml: missing at the top of the package")
@@ -771,7 +771,7 @@ def _load_root(root: Path, slug: str) -> Problem:
                 ) from None
     distinct = {test.validator_flags for test in tests}
     flags = distinct.pop() if len(distinct) == 1 else problem_flags
-    return Problem(
+    return ProblemPackage(
         root=root,
         slug=slug,
         name=_name(config, slug),

@@ -24,7 +24,7 @@ from service.evaluator.checkers import (
     build_validator,
 )
 from service.evaluator.languages import Language
-from service.evaluator.package import Problem, TestCase
+from service.evaluator.package import ProblemPackage, TestCase
 from service.evaluator.programs import (
     Program,
     build_program,
@@ -96,7 +96,7 @@ Event = CompileStarted | CompileFinished | TestFinished | Finished
 
 
 async def prepare_checker(
-    sandbox: Sandbox, problem: Problem, directory: Path
+    sandbox: Sandbox, problem: ProblemPackage, directory: Path
 ) -> DefaultChecker | CustomValidator:
     """Return the problem's checker, compiling its custom validator into ``directory``."""
     if problem.validation != "custom":
@@ -118,7 +118,7 @@ async def prepare_checker(
 
 async def evaluate(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     *,
@@ -155,7 +155,7 @@ async def evaluate(
 
 async def _evaluate(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     *,

@@ -24,7 +24,7 @@ from service.evaluator.languages import (
     get_language,
     language_for_files,
 )
-from service.evaluator.package import PackagedSubmission, Problem
+from service.evaluator.package import PackagedSubmission, ProblemPackage
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
 from service.evaluator.runner import (
     DEFAULT_TIME_LIMIT,
@@ -110,7 +110,7 @@ def is_accepted_for_timing(submission: PackagedSubmission) -> bool:
 
 async def verify(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     *,
     time_limit: float | None = None,
     scratch: Path | None = None,
@@ -196,7 +196,7 @@ class _Judge:
     def __init__(
         self,
         sandbox: Sandbox,
-        problem: Problem,
+        problem: ProblemPackage,
         checker: Checker,
         workdir: Path,
         on_report: Callable[[SubmissionReport], None] | None,

@@ -24,8 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
-from service.evaluator.package import SLUG, PackageError, load_package
-from service.evaluator.package import Problem as PackageProblem
+from service.evaluator.package import SLUG, PackageError, ProblemPackage, load_package
 from service.evaluator.runner import DEFAULT_TIME_LIMIT
 from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
 from service.evaluator.verify import VerifyError, VerifyReport, verify
@@ -64,7 +63,7 @@ class ImportResult:
 class _Checked:
     """A package that loaded, with its statement rendered."""
 
-    package: PackageProblem
+    package: ProblemPackage
     statement: RenderedStatement
 
 
@@ -190,7 +189,7 @@ def _load_and_render(source: Path, extract_to: Path) -> _Checked:
 
 
 async def _verify(
-    settings: Settings, package: PackageProblem, sandbox: Sandbox | None
+    settings: Settings, package: ProblemPackage, sandbox: Sandbox | None
 ) -> VerifyReport:
     own_sandbox = sandbox is None
     active: Sandbox

@@ -8,7 +8,7 @@ import pytest
 
 from service.evaluator.checkers import DefaultChecker
 from service.evaluator.languages import known_language
-from service.evaluator.package import Problem, load_package
+from service.evaluator.package import ProblemPackage, load_package
 from service.evaluator.runner import Event, Finished, evaluate
 from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.sandbox.base import RunResult, RunSpec
@@ -30,7 +30,7 @@ sys.exit(42 if ok else 43)
 """
 
 
-def custom_problem(tmp_path: Path, validator: str = VALIDATOR_PY) -> Problem:
+def custom_problem(tmp_path: Path, validator: str = VALIDATOR_PY) -> ProblemPackage:
     return load_package(
         write_package(
             tmp_path / "anyorder",
@@ -55,7 +55,7 @@ def validator_behaviour(exit_code: int, message: str = "") -> Behaviour:
     return run
 
 
-async def collect(sandbox: FakeSandbox, problem: Problem, source: Path) -> list[Event]:
+async def collect(sandbox: FakeSandbox, problem: ProblemPackage, source: Path) -> list[Event]:
     return [event async for event in evaluate(sandbox, problem, PYTHON, [source])]
 
 
