@@ -42,17 +42,17 @@ from sqlalchemy.orm import selectinload
 
 from service.config import Settings
 from service.db import Database, runs_to_the_end
-from service.evaluator.languages import get_language
-from service.evaluator.runner import (
+from service.evaluator import (
     CompileFinished,
     CompileStarted,
     Finished,
     Mode,
+    Sandbox,
     TestFinished,
+    Verdict,
     evaluate,
+    get_language,
 )
-from service.evaluator.sandbox.base import Sandbox
-from service.evaluator.verdicts import Verdict
 from service.events import Broker
 from service.models import Judging, Status, Submission, TestResult
 from service.models.base import utcnow

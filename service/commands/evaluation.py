@@ -19,26 +19,31 @@ from typing import Any
 
 import click
 
-from service.evaluator.languages import (
-    Language,
-    UnknownLanguageError,
-    get_language,
-    language_for_files,
-    offered_languages,
-)
-from service.evaluator.package import PackageError, ProblemPackage, load_package
-from service.evaluator.runner import (
+from service.evaluator import (
     CompileFinished,
     CompileStarted,
     Event,
     Finished,
+    Language,
     Mode,
+    PackageError,
+    ProblemPackage,
+    Sandbox,
+    SandboxUnavailable,
+    SubmissionReport,
     TestFinished,
+    UnknownLanguageError,
+    Verdict,
+    VerifyError,
+    VerifyReport,
+    create_sandbox,
     evaluate,
+    get_language,
+    language_for_files,
+    load_package,
+    offered_languages,
+    verify,
 )
-from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
-from service.evaluator.verdicts import Verdict
-from service.evaluator.verify import SubmissionReport, VerifyError, VerifyReport, verify
 
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2

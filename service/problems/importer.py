@@ -24,10 +24,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
-from service.evaluator.package import SLUG, PackageError, ProblemPackage, load_package
-from service.evaluator.runner import DEFAULT_TIME_LIMIT
-from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
-from service.evaluator.verify import VerifyError, VerifyReport, verify
+from service.evaluator import (
+    DEFAULT_TIME_LIMIT,
+    SLUG,
+    PackageError,
+    ProblemPackage,
+    Sandbox,
+    SandboxUnavailable,
+    VerifyError,
+    VerifyReport,
+    create_sandbox,
+    load_package,
+    verify,
+)
 from service.models import PackageVersion, Problem, User
 from service.problems.statement import RenderedStatement, render_statement
 from service.problems.store import PackageStore

@@ -16,7 +16,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
-from service.evaluator.package import ProblemPackage
+from service.evaluator import ProblemPackage
 
 #: Largest statement source rendered; beyond it the page says the statement is too long.
 MAX_STATEMENT_BYTES = 1 << 20

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from service.config import Settings
-from service.evaluator.package import PackageError, ProblemPackage, extract_zip, load_package
+from service.evaluator import PackageError, ProblemPackage, extract_zip, load_package
 
 PACKAGE_HASH = re.compile(r"[0-9a-f]{64}")
 #: Every member of a zip the store builds gets this time stamp, so equal folders zip equally.

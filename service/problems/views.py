@@ -26,8 +26,7 @@ from werkzeug.exceptions import NotFound
 from service.app import get_settings
 from service.auth import current_account, login_required, staff_required
 from service.db import get_db
-from service.evaluator.languages import OfferedLanguage, offered_languages
-from service.evaluator.package import PackageError, ProblemPackage
+from service.evaluator import OfferedLanguage, PackageError, ProblemPackage, offered_languages
 from service.models import Problem, Submission, User
 from service.problems.importer import ImportRefused, import_upload
 from service.problems.queries import get_visible_problem, list_visible_problems, set_hidden

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from service.evaluator import PackageError, extract_zip
 from service.evaluator.archive import ArchiveError, extract_archive
-from service.evaluator.package import PackageError, extract_zip
 
 
 def evil_zip(path: Path) -> Path:

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from service.evaluator import (
+    Event,
+    Finished,
+    ProblemPackage,
+    RunResult,
+    RunSpec,
+    Verdict,
+    evaluate,
+    known_language,
+    load_package,
+)
+from service.evaluator import TestFinished as FinishedTest
 from service.evaluator.checkers import DefaultChecker
-from service.evaluator.languages import known_language
-from service.evaluator.package import ProblemPackage, load_package
-from service.evaluator.runner import Event, Finished, evaluate
-from service.evaluator.runner import TestFinished as FinishedTest
-from service.evaluator.sandbox.base import RunResult, RunSpec
-from service.evaluator.verdicts import Verdict
 from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
 
 PYTHON = known_language("python3")

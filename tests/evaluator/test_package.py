@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator.archive import ZipLimits
+from service.evaluator import ZipLimits
 from service.evaluator.package import (
     PackageError,
     UnsupportedProblem,

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator.languages import known_language
-from service.evaluator.package import ProblemPackage, load_package
+from service.evaluator import (
+    MIB,
+    Outcome,
+    ProblemPackage,
+    RunResult,
+    RunSpec,
+    Verdict,
+    known_language,
+    load_package,
+)
 from service.evaluator.runner import (
     CompileFinished,
     CompileStarted,
@@ -18,8 +26,6 @@ from service.evaluator.runner import (
     evaluate,
 )
 from service.evaluator.runner import TestFinished as FinishedTest
-from service.evaluator.sandbox.base import MIB, Outcome, RunResult, RunSpec
-from service.evaluator.verdicts import Verdict
 from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
 
 PYTHON = known_language("python3")

@@ -9,7 +9,7 @@ import pytest
 from quart import Quart
 
 from service.db import get_db
-from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
+from service.evaluator import Outcome, RunResult, RunSpec
 from service.events import get_broker
 from service.jobs import get_dispatcher
 from service.models import Role, Status

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from service.config import Settings
-from service.evaluator.package import PackageError
+from service.evaluator import PackageError
 from service.problems import store as store_module
 from service.problems.store import (
     BadPackageHash,
