@@ -55,7 +55,7 @@ from service.auth.api_tokens import create_token  # noqa: E402
 from service.auth.sessions import create_session  # noqa: E402
 from service.config import Environment, get_settings  # noqa: E402
 from service.db import get_db  # noqa: E402
-from service.evaluator.sandbox import SandboxUnavailable, create_sandbox  # noqa: E402
+from service.evaluator import SandboxUnavailable, create_sandbox  # noqa: E402
 from service.models import Role, User  # noqa: E402
 from service.problems.importer import import_package  # noqa: E402
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.evaluator.sandbox import BwrapSandbox, Limits, RunSpec
+from service.evaluator import BwrapSandbox, Limits, RunSpec
 
 PROGRAM = ["/usr/bin/python3", "-c", "pass"]
 LATENCY_GOAL = 1.5

@@ -29,9 +29,7 @@ from quart import Quart, current_app
 
 from service.config import Settings, get_settings
 from service.db import Database, get_db
-from service.evaluator.languages import offered_languages
-from service.evaluator.sandbox import create_sandbox
-from service.evaluator.sandbox.base import RunResult, RunSpec, Sandbox
+from service.evaluator import RunResult, RunSpec, Sandbox, create_sandbox, offered_languages
 from service.events import EventBroker, get_broker
 from service.judgings import new_worker_id, recover, release
 from service.worker import JudgeOutcome, judge

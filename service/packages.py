@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from service.config import Settings
-from service.evaluator.package import PackageError, Problem, extract_zip, load_package
+from service.evaluator import PackageError, ProblemPackage, extract_zip, load_package
 
 PACKAGE_HASH = re.compile(r"[0-9a-f]{64}")
 #: Every member of a zip the store builds gets this time stamp, so equal folders zip equally.
@@ -39,7 +39,7 @@ _CHUNK = 1 << 20
 
 #: Loaded packages kept in memory, least recently used dropped first (they reload from disk).
 MAX_LOADED_PACKAGES = 64
-_loaded: OrderedDict[tuple[str, str], Problem] = OrderedDict()
+_loaded: OrderedDict[tuple[str, str], ProblemPackage] = OrderedDict()
 _unpacking: dict[tuple[str, str], asyncio.Lock] = {}
 
 
@@ -154,8 +154,8 @@ def unpacked_root(settings: Settings) -> Path:
     return settings.data_dir / "unpacked"
 
 
-async def load_stored(settings: Settings, package_hash: str) -> Problem:
-    """Return the evaluator Problem of a stored package, unpacking it once per hash."""
+async def load_stored(settings: Settings, package_hash: str) -> ProblemPackage:
+    """Return the loaded ProblemPackage of a stored package, unpacking it once per hash."""
     check_hash(package_hash)
     root = unpacked_root(settings)
     key = (str(root), package_hash)
@@ -178,7 +178,7 @@ async def load_stored(settings: Settings, package_hash: str) -> Problem:
     return cached
 
 
-def _unpack_and_load(store: PackageStore, root: Path, package_hash: str) -> Problem:
+def _unpack_and_load(store: PackageStore, root: Path, package_hash: str) -> ProblemPackage:
     target = root / package_hash
     if not target.is_dir():
         archive = store.path(package_hash)

@@ -27,17 +27,17 @@ from typing import Any
 from service import judgings
 from service.config import Settings
 from service.db import Database
-from service.evaluator.languages import get_language
-from service.evaluator.runner import (
+from service.evaluator import (
     CompileFinished,
     CompileStarted,
     Finished,
     Mode,
+    Sandbox,
     TestFinished,
+    Verdict,
     evaluate,
+    get_language,
 )
-from service.evaluator.sandbox.base import Sandbox
-from service.evaluator.verdicts import Verdict
 from service.events import Broker
 from service.judgings import MAX_ATTEMPTS, Claimed, LostClaim, Superseded
 from service.models import TestResult

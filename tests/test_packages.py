@@ -13,7 +13,7 @@ import pytest
 
 from service import packages as packages_module
 from service.config import Settings
-from service.evaluator.package import PackageError
+from service.evaluator import PackageError
 from service.packages import (
     BadPackageHash,
     MissingPackage,

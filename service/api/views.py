@@ -51,7 +51,7 @@ from service.api.models import (
 from service.auth.current import current_account, staff_required
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.languages import offered_languages
+from service.evaluator import offered_languages
 from service.events import get_broker
 from service.models import Problem, Submission, User
 from service.problems.importer import import_upload

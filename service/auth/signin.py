@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from service.auth.errors import ProviderUnavailable
 from service.auth.flows import PendingFlow
+from service.auth.id_tokens import Identity, validate_id_token
 from service.auth.sessions import ActiveSession, create_session
 from service.auth.state import AuthState
-from service.auth.tokens import Identity, validate_id_token
 from service.auth.users import sign_in_user
 from service.db import get_db
 

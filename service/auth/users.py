@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.errors import NotPermitted
+from service.auth.id_tokens import Identity
 from service.auth.sessions import revoke_all_sessions
-from service.auth.tokens import Identity
 from service.models import Role, User
 from service.models.base import utcnow
 

@@ -19,26 +19,31 @@ from typing import Any
 
 import click
 
-from service.evaluator.languages import (
-    Language,
-    UnknownLanguageError,
-    get_language,
-    language_for_files,
-    offered_languages,
-)
-from service.evaluator.package import PackageError, Problem, load_package
-from service.evaluator.runner import (
+from service.evaluator import (
     CompileFinished,
     CompileStarted,
     Event,
     Finished,
+    Language,
     Mode,
+    PackageError,
+    ProblemPackage,
+    Sandbox,
+    SandboxUnavailable,
+    SubmissionReport,
     TestFinished,
+    UnknownLanguageError,
+    Verdict,
+    VerifyError,
+    VerifyReport,
+    create_sandbox,
     evaluate,
+    get_language,
+    language_for_files,
+    load_package,
+    offered_languages,
+    verify,
 )
-from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
-from service.evaluator.verdicts import Verdict
-from service.evaluator.verify import SubmissionReport, VerifyError, VerifyReport, verify
 
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
@@ -90,7 +95,7 @@ def _open_sandbox(mode: str) -> Sandbox:
 
 
 @contextlib.contextmanager
-def _problem(path: Path) -> Iterator[Problem]:
+def _problem(path: Path) -> Iterator[ProblemPackage]:
     with tempfile.TemporaryDirectory(prefix="verdict-package-") as extract:
         try:
             yield load_package(path, extract_to=None if path.is_dir() else Path(extract))
@@ -215,7 +220,7 @@ def judge(
 
 async def _collect(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     mode: Mode,
@@ -244,7 +249,7 @@ async def _close(sandbox: Sandbox) -> None:
 
 async def _verify(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     time_limit: float | None,
     on_report: Callable[[SubmissionReport], None] | None,
 ) -> VerifyReport:

@@ -16,8 +16,15 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.evaluator.checkers import (
+    Checker,
+    CustomValidator,
+    DefaultChecker,
+    ValidatorError,
+    build_validator,
+)
 from service.evaluator.languages import Language
-from service.evaluator.package import Problem, TestCase
+from service.evaluator.package import ProblemPackage, TestCase
 from service.evaluator.programs import (
     Program,
     build_program,
@@ -27,13 +34,6 @@ from service.evaluator.programs import (
     run_program,
 )
 from service.evaluator.sandbox.base import Limits, Sandbox
-from service.evaluator.validators import (
-    Checker,
-    CustomValidator,
-    DefaultChecker,
-    ValidatorError,
-    build_validator,
-)
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
 #: Time limit used when neither the caller nor the package gives one.
@@ -96,7 +96,7 @@ Event = CompileStarted | CompileFinished | TestFinished | Finished
 
 
 async def prepare_checker(
-    sandbox: Sandbox, problem: Problem, directory: Path
+    sandbox: Sandbox, problem: ProblemPackage, directory: Path
 ) -> DefaultChecker | CustomValidator:
     """Return the problem's checker, compiling its custom validator into ``directory``."""
     if problem.validation != "custom":
@@ -118,7 +118,7 @@ async def prepare_checker(
 
 async def evaluate(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     *,
@@ -158,7 +158,7 @@ async def evaluate(
 
 async def _evaluate(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     language: Language,
     files: Sequence[Path],
     *,

@@ -1,206 +1,427 @@
-"""Output checkers: the default token checker, or a problem's custom output validator.
+"""The default output validator: whitespace-separated token comparison.
 
-A custom validator is compiled once through the language registry and run in the sandbox as
-``validator input answer feedback_dir [flags] < program_output``. It exits 42 to accept, 43 to
-reject; any other ending is a judge error (the problem is broken, not the submission). The
-text it writes to ``feedback_dir/judgemessage.txt`` becomes the test's message.
+It follows the default output validator of the Kattis problem package format (legacy and
+2025-09) and of problemtools:
+
+- tokens are separated by runs of ASCII whitespace (space, tab, LF, CR, VT, FF), so leading and
+  trailing whitespace, blank lines and `\\r\\n` line ends do not matter by default;
+- `case_sensitive`: tokens must match byte for byte; otherwise ASCII letters match up to case;
+- `space_change_sensitive`: every whitespace run (leading and trailing ones too) must be the same
+  as in the answer;
+- `float_absolute_tolerance E`, `float_relative_tolerance E`, `float_tolerance E` (both): every
+  answer token that is a decimal number (the spec's grammar: sign, digits, optional point and
+  exponent; so no `nan`, `inf` or hex) is compared numerically and passes when it is within either
+  tolerance; any number formatting is then accepted (`1e0` matches `1.000`). Without a tolerance
+  every token compares as a string, so `1.0` does not match `1`.
+- `nan` and `inf` are never numbers: an answer token `nan` only matches the string `nan` (up to
+  case), and an output `nan` never matches a numeric answer token. Numbers too large for a
+  double (`1e400`) are compared exactly as decimals.
+
+The work is done on chunks of about a megabyte with `bytes.split` and list comparison, so a
+50 MB output is checked without a per-character Python loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import stat
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from itertools import islice
 
-from service.evaluator.checkers import CheckResult, check_tokens
-from service.evaluator.languages import UnknownLanguageError, get_language, language_for_files
-from service.evaluator.programs import (
-    Program,
-    SubmissionError,
-    build_program,
-    make_readable_dir,
-    run_limits,
-    run_program,
-)
-from service.evaluator.sandbox.base import Bind, Outcome, Sandbox
-from service.evaluator.verdicts import describe_exit
+_CHUNK_BYTES = 1 << 20
+_SHOWN_TOKEN_CHARS = 60
 
-ACCEPT_EXIT = 42
-REJECT_EXIT = 43
-#: Longest judge message kept from ``judgemessage.txt``.
-MAX_MESSAGE_BYTES = 4096
+_WHITESPACE = rb" \t\n\r\x0b\x0c"
+_TOKEN = re.compile(rb"[^ \t\n\r\x0b\x0c]+")
+_WHITESPACE_RUN = re.compile(rb"[ \t\n\r\x0b\x0c]+")
+_TOKEN_END = re.compile(rb"[^ \t\n\r\x0b\x0c][ \t\n\r\x0b\x0c]")
+_FLOAT = re.compile(rb"[+-]?(?:[0-9]*\.[0-9]+|[0-9]+\.?)(?:[eE][+-]?[0-9]+)?")
+_NUMBER_BYTES = b"0123456789+-.eE"
+_DECIMAL_CONTEXT = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+
+FLAGS_WITH_VALUE = ("float_relative_tolerance", "float_absolute_tolerance", "float_tolerance")
+FLAGS_WITHOUT_VALUE = ("case_sensitive", "space_change_sensitive")
 
 
-class ValidatorError(Exception):
-    """The problem's output validator cannot be built or failed: a judge error."""
-
-
-class Checker(Protocol):
-    """Decides whether a program's output answers one test."""
-
-    async def check(
-        self,
-        *,
-        input: Path,
-        answer: Path,
-        output: bytes,
-        flags: Sequence[str] = (),
-        scratch: Path,
-    ) -> CheckResult:
-        """Judge ``output`` for the test ``input``/``answer`` with the test's validator flags.
-
-        ``scratch`` is an empty private directory. Raise ValidatorError when the checker
-        itself fails.
-        """
-        ...
-
-
-class DefaultChecker:
-    """The token checker; ``flags`` are the validator flags of each test."""
-
-    async def check(
-        self,
-        *,
-        input: Path,
-        answer: Path,
-        output: bytes,
-        flags: Sequence[str] = (),
-        scratch: Path,
-    ) -> CheckResult:
-        """Compare ``output`` token by token with the answer file, off the event loop."""
-        return await asyncio.to_thread(_check_against_file, output, answer, flags)
-
-
-def _check_against_file(output: bytes, answer: Path, flags: Sequence[str]) -> CheckResult:
-    """Read the answer file and compare tokens: one trip to a worker thread per test."""
-    return check_tokens(output, answer.read_bytes(), flags)
-
-
-class CustomValidator:
-    """A compiled output validator run in the sandbox for every test."""
-
-    def __init__(
-        self,
-        sandbox: Sandbox,
-        program: Program,
-        *,
-        time_limit: float = 60,
-        memory_mb: int = 2048,
-        output_mb: int = 8,
-    ) -> None:
-        self.sandbox = sandbox
-        self.program = program
-        self.limits = run_limits(time_limit, memory_mb, output_mb, program.language)
-
-    async def check(
-        self,
-        *,
-        input: Path,
-        answer: Path,
-        output: bytes,
-        flags: Sequence[str] = (),
-        scratch: Path,
-    ) -> CheckResult:
-        """Run the validator on ``output``; exit 42 accepts, 43 rejects, else ValidatorError."""
-        files = await asyncio.to_thread(_prepare_scratch, scratch, input, answer, output)
-        result = await run_program(
-            self.sandbox,
-            self.program,
-            limits=self.limits,
-            stdin=files.output,
-            args=["/judge/input", "/judge/answer", "/feedback/", *flags],
-            binds=[
-                Bind(files.input, "/judge/input"),
-                Bind(files.answer, "/judge/answer"),
-                Bind(files.feedback, "/feedback", writable=True),
-            ],
-        )
-        message = _read_message(files.feedback / "judgemessage.txt")
-        if result.outcome is Outcome.EXITED and result.exit_code == ACCEPT_EXIT:
-            return CheckResult(True, message)
-        if result.outcome is Outcome.EXITED and result.exit_code == REJECT_EXIT:
-            return CheckResult(False, message or "wrong answer (output validator)")
-        stderr = result.stderr[:MAX_MESSAGE_BYTES].decode("utf-8", "replace").strip()
-        detail = describe_exit(result) or result.outcome.value
-        raise ValidatorError(
-            f"output validator failed ({detail})" + (f": {stderr}" if stderr else "")
-        )
+class CheckerFlagError(ValueError):
+    """The flags given to the default checker are invalid (a problem package error)."""
 
 
 @dataclass(frozen=True)
-class _ValidatorFiles:
-    input: Path
-    answer: Path
-    output: Path
-    feedback: Path
+class CheckResult:
+    """The checker's judgement of one output: accepted or not, and why."""
+
+    accepted: bool
+    message: str = ""
 
 
-def _prepare_scratch(scratch: Path, input: Path, answer: Path, output: bytes) -> _ValidatorFiles:
-    """Write copies the sandbox uid can read (wherever the package lives) and a feedback dir."""
-    files = _ValidatorFiles(
-        input=Path(shutil.copyfile(input, scratch / "input")),
-        answer=Path(shutil.copyfile(answer, scratch / "answer")),
-        output=scratch / "program_output",
-        feedback=make_readable_dir(scratch, "feedback"),
+@dataclass(frozen=True)
+class CheckerOptions:
+    """The parsed flags of the default checker."""
+
+    case_sensitive: bool = False
+    space_change_sensitive: bool = False
+    absolute_tolerance: float | None = None
+    relative_tolerance: float | None = None
+
+    @property
+    def uses_floats(self) -> bool:
+        """Return whether numeric tokens compare with a tolerance."""
+        return self.absolute_tolerance is not None or self.relative_tolerance is not None
+
+
+def parse_flags(flags: Sequence[str]) -> CheckerOptions:
+    """Parse default-checker flags (``["float_tolerance", "1e-6"]``); raise CheckerFlagError."""
+    case_sensitive = False
+    space_change_sensitive = False
+    absolute: float | None = None
+    relative: float | None = None
+    position = 0
+    while position < len(flags):
+        flag = flags[position]
+        position += 1
+        if flag == "case_sensitive":
+            case_sensitive = True
+        elif flag == "space_change_sensitive":
+            space_change_sensitive = True
+        elif flag in FLAGS_WITH_VALUE:
+            if position >= len(flags):
+                raise CheckerFlagError(f"checker flag '{flag}' needs a number after it")
+            value = _parse_tolerance(flag, flags[position])
+            position += 1
+            if flag != "float_relative_tolerance":
+                absolute = value
+            if flag != "float_absolute_tolerance":
+                relative = value
+        else:
+            known = ", ".join(FLAGS_WITHOUT_VALUE + FLAGS_WITH_VALUE)
+            raise CheckerFlagError(f"unknown checker flag '{flag}' (known flags: {known})")
+    return CheckerOptions(case_sensitive, space_change_sensitive, absolute, relative)
+
+
+def _parse_tolerance(flag: str, text: str) -> float:
+    if _FLOAT.fullmatch(text.encode()) is None:
+        raise CheckerFlagError(f"checker flag '{flag}' needs a decimal number, got '{text}'")
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise CheckerFlagError(f"checker flag '{flag}' needs a finite number >= 0, got '{text}'")
+    return value
+
+
+def check_tokens(output: bytes, answer: bytes, flags: Sequence[str] = ()) -> CheckResult:
+    """Compare a program's output with the answer file as the default output validator does."""
+    options = parse_flags(flags)
+    if output == answer:
+        return CheckResult(True)
+    if not options.uses_floats and not options.case_sensitive and output.lower() == answer.lower():
+        return CheckResult(True)
+    result = _token_result(output, answer, options)
+    if result is not None:
+        return result
+    if options.space_change_sensitive:
+        return _whitespace_result(output, answer)
+    return CheckResult(True)
+
+
+def _whitespace_result(output: bytes, answer: bytes) -> CheckResult:
+    out_leading = _WHITESPACE_RUN.match(output)
+    ans_leading = _WHITESPACE_RUN.match(answer)
+    if (out_leading is None) != (ans_leading is None):
+        expected = _show(b"" if ans_leading is None else ans_leading.group())
+        got = _show(b"" if out_leading is None else out_leading.group())
+        return CheckResult(
+            False,
+            f"wrong answer on line 1: whitespace differs at the start: expected {expected}, "
+            f"got {got}",
+        )
+    difference = _first_difference(
+        _Stream(output, _split_runs, _WHITESPACE_RUN),
+        _Stream(answer, _split_runs, _WHITESPACE_RUN),
+        None,
     )
-    files.output.write_bytes(output)
-    for path in (files.input, files.answer, files.output):
-        os.chmod(path, 0o644)
-    os.chmod(files.feedback, 0o777)  # noqa: S103  # the validator writes its messages here
-    return files
-
-
-def _read_message(path: Path) -> str:
-    """Read a file the sandbox wrote, never following a link and only if it is regular."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
-        data = os.read(fd, MAX_MESSAGE_BYTES)
-    finally:
-        os.close(fd)
-    return data.decode("utf-8", "replace").strip()
-
-
-async def build_validator(
-    sandbox: Sandbox,
-    files: Sequence[Path],
-    directory: Path,
-    *,
-    compile_seconds: float = 60,
-    compile_memory_mb: int = 2048,
-    time_limit: float = 60,
-    memory_mb: int = 2048,
-    output_mb: int = 8,
-) -> CustomValidator:
-    """Compile a custom output validator from its source files once; raise ValidatorError."""
-    try:
-        language = get_language(language_for_files(f.name for f in files).id)
-    except (UnknownLanguageError, SubmissionError) as error:
-        raise ValidatorError(f"cannot build the output validator: {error}") from error
-    built = await build_program(
-        sandbox,
-        language,
-        files,
-        directory,
-        problem_slug="validator",
-        compile_seconds=compile_seconds,
-        compile_memory_mb=compile_memory_mb,
+    if difference is None:
+        return CheckResult(True)
+    out_item, ans_item, out_line, ans_line, _ = difference
+    where = _where(out_line, ans_line)
+    if out_item is None:
+        return CheckResult(
+            False, f"wrong answer {where}: the output lacks the final whitespace {_show(ans_item)}"
+        )
+    if ans_item is None:
+        return CheckResult(
+            False, f"wrong answer {where}: unexpected trailing whitespace {_show(out_item)}"
+        )
+    return CheckResult(
+        False,
+        f"wrong answer {where}: whitespace differs: expected {_show(ans_item)}, "
+        f"got {_show(out_item)}",
     )
-    if built.program is None:
-        raise ValidatorError(f"cannot build the output validator: {built.output}")
-    return CustomValidator(
-        sandbox,
-        built.program,
-        time_limit=time_limit,
-        memory_mb=memory_mb,
-        output_mb=output_mb,
+
+
+def _token_result(output: bytes, answer: bytes, options: CheckerOptions) -> CheckResult | None:
+    fold = not options.case_sensitive
+    splitter = _split_tokens_folded if fold else _split_tokens
+    tolerance = _Tolerance(options) if options.uses_floats else None
+    difference = _first_difference(_Stream(output, splitter), _Stream(answer, splitter), tolerance)
+    if difference is None:
+        return None
+    out_item, ans_item, out_line, ans_line, index = difference
+    where = _where(out_line, ans_line)
+    if out_item is None:
+        if not output.strip(_WHITESPACE):
+            return CheckResult(
+                False, f"wrong answer: the output is empty, expected {_show(ans_item)} first"
+            )
+        return CheckResult(
+            False,
+            f"wrong answer: the output ends after {_count(index)}, expected {_show(ans_item)} "
+            f"next (line {ans_line} of the answer)",
+        )
+    if ans_item is None:
+        return CheckResult(
+            False,
+            f"wrong answer on line {out_line}: unexpected extra output {_show(out_item)} after "
+            f"the expected {_count(index)}",
+        )
+    assert out_item is not None and ans_item is not None
+    detail = ""
+    if options.uses_floats and _FLOAT.fullmatch(ans_item):
+        detail = _float_detail(out_item, ans_item, options)
+    return CheckResult(
+        False,
+        f"wrong answer {where}: expected {_show(ans_item)}, got {_show(out_item)} "
+        f"(token {index + 1}){detail}",
+    )
+
+
+def _count(tokens: int) -> str:
+    return "1 token" if tokens == 1 else f"{tokens} tokens"
+
+
+def _where(out_line: int, ans_line: int) -> str:
+    if out_line == ans_line:
+        return f"on line {out_line}"
+    return f"on line {out_line} of the output (line {ans_line} of the answer)"
+
+
+def _show(item: bytes | None) -> str:
+    if item is None:
+        return "nothing"
+    text = item.decode("utf-8", "backslashreplace")
+    if len(text) > _SHOWN_TOKEN_CHARS:
+        text = text[:_SHOWN_TOKEN_CHARS] + "..."
+    shown = repr(text)
+    return "'" + shown[1:-1] + "'" if shown[0] == '"' else shown
+
+
+def _split_tokens(data: bytes, start: int, end: int) -> list[bytes]:
+    return data[start:end].split()
+
+
+def _split_tokens_folded(data: bytes, start: int, end: int) -> list[bytes]:
+    return data[start:end].lower().split()
+
+
+def _split_runs(data: bytes, start: int, end: int) -> list[bytes]:
+    return _WHITESPACE_RUN.findall(data, start, end)
+
+
+def _chunk_bounds(data: bytes) -> Iterator[tuple[int, int]]:
+    """Yield chunk limits that fall at the start of a whitespace run (never inside a token)."""
+    start = 0
+    size = len(data)
+    while start < size:
+        match = _TOKEN_END.search(data, min(start + _CHUNK_BYTES, size))
+        end = size if match is None else match.start() + 1
+        yield start, end
+        start = end
+
+
+class _Stream:
+    """The items (tokens or whitespace runs) of one file, a chunk at a time."""
+
+    def __init__(
+        self,
+        data: bytes,
+        split: Callable[[bytes, int, int], list[bytes]],
+        pattern: re.Pattern[bytes] = _TOKEN,
+    ) -> None:
+        self.data = data
+        self._split = split
+        self._pattern = pattern  # finds the same items as ``split``, with their positions
+        self._bounds = _chunk_bounds(data)
+        self.items: list[bytes] = []
+        self.offset = 0
+        self.chunk: tuple[int, int] = (0, 0)
+        self.consumed = 0  # items consumed before the current chunk
+
+    def available(self) -> int:
+        """Return how many items are left in the chunk, loading chunks as needed (0 at the end)."""
+        while self.offset >= len(self.items):
+            bounds = next(self._bounds, None)
+            if bounds is None:
+                return 0
+            self.consumed += len(self.items)
+            self.chunk = bounds
+            self.items = self._split(self.data, *bounds)
+            self.offset = 0
+        return len(self.items) - self.offset
+
+    def line_of(self, local_index: int) -> int:
+        """Return the 1-based line of the item at ``local_index`` in the current chunk."""
+        start, end = self.chunk
+        match = next(islice(self._pattern.finditer(self.data, start, end), local_index, None), None)
+        position = start if match is None else match.start()
+        return self.data.count(b"\n", 0, position) + 1
+
+    def original(self, local_index: int) -> bytes:
+        """Return the item at ``local_index`` as written (before case folding)."""
+        start, end = self.chunk
+        match = next(islice(self._pattern.finditer(self.data, start, end), local_index, None), None)
+        return b"" if match is None else match.group()
+
+    def end_line(self) -> int:
+        """Return the line just after the last byte of the file."""
+        return self.data.count(b"\n") + 1
+
+
+_Difference = tuple[bytes | None, bytes | None, int, int, int]
+
+
+def _first_difference(
+    output: _Stream, answer: _Stream, tolerance: _Tolerance | None
+) -> _Difference | None:
+    """Return (output item, answer item, output line, answer line, index) of the first mismatch."""
+    while True:
+        out_left = output.available()
+        ans_left = answer.available()
+        index = output.consumed + output.offset
+        if out_left == 0 and ans_left == 0:
+            return None
+        if out_left == 0:
+            return (
+                None,
+                answer.original(answer.offset),
+                output.end_line(),
+                answer.line_of(answer.offset),
+                index,
+            )
+        if ans_left == 0:
+            return (
+                output.original(output.offset),
+                None,
+                output.line_of(output.offset),
+                answer.end_line(),
+                index,
+            )
+        count = min(out_left, ans_left)
+        out_part = output.items[output.offset : output.offset + count]
+        ans_part = answer.items[answer.offset : answer.offset + count]
+        if out_part != ans_part and (
+            tolerance is None or not tolerance.all_within(out_part, ans_part)
+        ):
+            for position, (got, expected) in enumerate(zip(out_part, ans_part, strict=True)):
+                if got != expected and (tolerance is None or not tolerance.within(got, expected)):
+                    out_index = output.offset + position
+                    ans_index = answer.offset + position
+                    return (
+                        output.original(out_index),
+                        answer.original(ans_index),
+                        output.line_of(out_index),
+                        answer.line_of(ans_index),
+                        index + position,
+                    )
+        output.offset += count
+        answer.offset += count
+
+
+def _is_number(token: bytes) -> bool:
+    return _FLOAT.fullmatch(token) is not None
+
+
+class _Tolerance:
+    """Numeric comparison of tokens within an absolute or a relative tolerance."""
+
+    def __init__(self, options: CheckerOptions) -> None:
+        self.absolute = options.absolute_tolerance
+        self.relative = options.relative_tolerance
+        # None means "not set"; 0.0 is then equivalent since equal tokens are accepted anyway.
+        self._absolute = self.absolute or 0.0
+        self._relative = self.relative or 0.0
+
+    def all_within(self, got: list[bytes], expected: list[bytes]) -> bool:
+        """Return whether every pair is numerically close (False means: look item by item)."""
+        if (b"".join(got) + b"".join(expected)).translate(None, _NUMBER_BYTES):
+            return False  # some token holds other characters: not all numbers
+        try:
+            got_values = list(map(float, got))
+            expected_values = list(map(float, expected))
+        except ValueError:
+            return False
+        for values in (got_values, expected_values):
+            if math.inf in values or -math.inf in values:
+                return False  # overflowed a double: compared one by one as decimals
+        absolute = self._absolute
+        relative = self._relative
+        return all(
+            abs(value - reference) <= absolute
+            or abs(value - reference) <= relative * abs(reference)
+            for value, reference in zip(got_values, expected_values, strict=True)
+        )
+
+    def within(self, got: bytes, expected: bytes) -> bool:
+        """Return whether one output token is close enough to a numeric answer token."""
+        if not _is_number(expected) or not _is_number(got):
+            return False  # a string answer token (already different) or a non-number output
+        return _within(got, expected, self.absolute, self.relative)
+
+
+def _within(got: bytes, expected: bytes, absolute: float | None, relative: float | None) -> bool:
+    value = float(got)
+    reference = float(expected)
+    if math.isinf(value) or math.isinf(reference):
+        return _within_decimal(got, expected, absolute, relative)
+    error = abs(value - reference)
+    if absolute is not None and error <= absolute:
+        return True
+    return relative is not None and error <= relative * abs(reference)
+
+
+def _within_decimal(
+    got: bytes, expected: bytes, absolute: float | None, relative: float | None
+) -> bool:
+    """Compare numbers that overflow a double exactly, as decimals."""
+    try:
+        value = Decimal(got.decode())
+        reference = Decimal(expected.decode())
+    except InvalidOperation:  # pragma: no cover - the grammar was checked before
+        return False
+    error = _DECIMAL_CONTEXT.abs(_DECIMAL_CONTEXT.subtract(value, reference))
+    if absolute is not None and error <= Decimal(absolute):
+        return True
+    if relative is None:
+        return False
+    limit = _DECIMAL_CONTEXT.multiply(Decimal(relative), _DECIMAL_CONTEXT.abs(reference))
+    return bool(error <= limit)
+
+
+def _float_detail(got: bytes, expected: bytes, options: CheckerOptions) -> str:
+    if _FLOAT.fullmatch(got) is None:
+        return ": expected a number"
+    value = float(got)
+    reference = float(expected)
+    tolerances = []
+    if options.absolute_tolerance is not None:
+        tolerances.append(f"absolute tolerance {options.absolute_tolerance:g}")
+    if options.relative_tolerance is not None:
+        tolerances.append(f"relative tolerance {options.relative_tolerance:g}")
+    if math.isinf(value) or math.isinf(reference):
+        return f": the difference exceeds the {' and '.join(tolerances)}"
+    error = abs(value - reference)
+    relative_error = error / abs(reference) if reference else math.inf
+    return (
+        f": absolute error {error:.3e}, relative error {relative_error:.3e} exceed the "
+        + " and the ".join(tolerances)
     )

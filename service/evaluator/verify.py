@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from service.evaluator.checkers import Checker, ValidatorError
 from service.evaluator.languages import (
     Language,
     UnknownLanguageError,
     get_language,
     language_for_files,
 )
-from service.evaluator.package import PackagedSubmission, Problem
+from service.evaluator.package import PackagedSubmission, ProblemPackage
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
 from service.evaluator.runner import (
     DEFAULT_TIME_LIMIT,
@@ -35,7 +36,6 @@ from service.evaluator.runner import (
     prepare_checker,
 )
 from service.evaluator.sandbox.base import Sandbox
-from service.evaluator.validators import Checker, ValidatorError
 from service.evaluator.verdicts import Verdict
 
 #: Time limit (seconds) given to accepted submissions while deriving the real one.
@@ -110,7 +110,7 @@ def is_accepted_for_timing(submission: PackagedSubmission) -> bool:
 
 async def verify(
     sandbox: Sandbox,
-    problem: Problem,
+    problem: ProblemPackage,
     *,
     time_limit: float | None = None,
     scratch: Path | None = None,
@@ -196,7 +196,7 @@ class _Judge:
     def __init__(
         self,
         sandbox: Sandbox,
-        problem: Problem,
+        problem: ProblemPackage,
         checker: Checker,
         workdir: Path,
         on_report: Callable[[SubmissionReport], None] | None,

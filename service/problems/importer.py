@@ -24,11 +24,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
-from service.evaluator.package import SLUG, PackageError, load_package
-from service.evaluator.package import Problem as PackageProblem
-from service.evaluator.runner import DEFAULT_TIME_LIMIT
-from service.evaluator.sandbox import Sandbox, SandboxUnavailable, create_sandbox
-from service.evaluator.verify import VerifyError, VerifyReport, verify
+from service.evaluator import (
+    DEFAULT_TIME_LIMIT,
+    SLUG,
+    PackageError,
+    ProblemPackage,
+    Sandbox,
+    SandboxUnavailable,
+    VerifyError,
+    VerifyReport,
+    create_sandbox,
+    load_package,
+    verify,
+)
 from service.models import PackageVersion, Problem, User
 from service.packages import PackageStore
 from service.problems.statement import RenderedStatement, render_statement
@@ -64,7 +72,7 @@ class ImportResult:
 class _Checked:
     """A package that loaded, with its statement rendered."""
 
-    package: PackageProblem
+    package: ProblemPackage
     statement: RenderedStatement
 
 
@@ -190,7 +198,7 @@ def _load_and_render(source: Path, extract_to: Path) -> _Checked:
 
 
 async def _verify(
-    settings: Settings, package: PackageProblem, sandbox: Sandbox | None
+    settings: Settings, package: ProblemPackage, sandbox: Sandbox | None
 ) -> VerifyReport:
     own_sandbox = sandbox is None
     active: Sandbox

@@ -16,7 +16,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
-from service.evaluator.package import Problem
+from service.evaluator import ProblemPackage
 
 #: Largest statement source rendered; beyond it the page says the statement is too long.
 MAX_STATEMENT_BYTES = 1 << 20
@@ -79,20 +79,20 @@ def pick_statement(statements: Sequence[Path], suffix: str) -> Path | None:
     return candidates[0] if candidates else None
 
 
-def statement_pdf(problem: Problem) -> Path | None:
+def statement_pdf(package: ProblemPackage) -> Path | None:
     """Return the PDF statement the package ships, if any."""
-    return pick_statement(problem.statements, ".pdf")
+    return pick_statement(package.statements, ".pdf")
 
 
-def render_statement(problem: Problem) -> RenderedStatement:
+def render_statement(package: ProblemPackage) -> RenderedStatement:
     """Render the statement of a loaded package (reads files: call it in a thread)."""
-    markdown = pick_statement(problem.statements, ".md")
+    markdown = pick_statement(package.statements, ".md")
     if markdown is not None:
         return RenderedStatement("markdown", render_markdown(_read_text(markdown)), markdown)
-    pdf = statement_pdf(problem)
+    pdf = statement_pdf(package)
     if pdf is not None:
         return RenderedStatement("pdf", "", pdf)
-    latex = pick_statement(problem.statements, ".tex")
+    latex = pick_statement(package.statements, ".tex")
     if latex is not None:
         html = f'<pre class="statement-latex">{escape(_read_text(latex))}</pre>'
         return RenderedStatement("latex", html, latex)

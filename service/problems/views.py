@@ -26,9 +26,7 @@ from werkzeug.exceptions import NotFound
 from service.auth import current_account, login_required, staff_required
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.languages import OfferedLanguage, offered_languages
-from service.evaluator.package import PackageError
-from service.evaluator.package import Problem as PackageProblem
+from service.evaluator import OfferedLanguage, PackageError, ProblemPackage, offered_languages
 from service.models import Problem, Submission, User
 from service.packages import MissingPackage, load_stored
 from service.problems.importer import ImportRefused, import_upload
@@ -111,7 +109,7 @@ async def problem_page(slug: str) -> ResponseReturnValue:
     )
 
 
-async def _package(problem: Problem) -> PackageProblem | None:
+async def _package(problem: Problem) -> ProblemPackage | None:
     try:
         return await load_stored(get_settings(current_app), problem.package_hash)
     except (MissingPackage, PackageError, OSError) as error:
@@ -128,7 +126,7 @@ async def _samples(problem: Problem) -> list[SampleText] | None:
     return await asyncio.to_thread(_read_samples, package)
 
 
-def _read_samples(package: PackageProblem) -> list[SampleText]:
+def _read_samples(package: ProblemPackage) -> list[SampleText]:
     samples = []
     for test in package.samples:
         given, given_cut = _preview(test.input)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from service.evaluator.languages import Language, UnknownLanguageError, get_language, offered_ids
+from service.evaluator import Language, UnknownLanguageError, get_language, offered_ids
 
 #: At most this many files in one submission.
 MAX_FILES = 20

@@ -45,13 +45,13 @@ from werkzeug.exceptions import BadRequest, NotFound
 from service.auth import current_account, login_required, staff_required
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.languages import (
+from service.evaluator import (
     OfferedLanguage,
     UnknownLanguageError,
+    Verdict,
     known_language,
     offered_languages,
 )
-from service.evaluator.verdicts import Verdict
 from service.events import get_broker
 from service.models import Judging, Problem, Status, Submission, User
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import current_account
 from service.db import get_db
-from service.evaluator.sandbox import MIB, Limits, RunSpec, Sandbox
+from service.evaluator import MIB, Limits, RunSpec, Sandbox
 from service.metrics import find_dispatcher
 from service.models import Submission, User
 from service.problems.queries import list_visible_problems

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from service.auth.api_tokens import create_token
 from service.db import get_db
-from service.evaluator.sandbox.base import Sandbox
+from service.evaluator import Sandbox
 from service.jobs import get_dispatcher
 from service.models import ApiToken, Role, Status, Submission, User
 from tests.conftest import AppFactory

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from werkzeug.datastructures import FileStorage
 
 from service.db import get_db
-from service.evaluator.languages import offered_ids
+from service.evaluator import offered_ids
 from service.models import PackageVersion, Problem, Role
 from tests.api.conftest import count_rows, user_with_token
 from tests.builders import example_path, import_example

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import signin
+from service.auth.id_tokens import Identity
 from service.auth.sessions import revoke_all_sessions
-from service.auth.tokens import Identity
 from service.db import get_db
 from service.models import LoginSession, Role, User
 from tests.auth.conftest import (

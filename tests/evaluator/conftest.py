@@ -7,12 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.evaluator.sandbox import (
-    BwrapSandbox,
-    SandboxUnavailable,
-    UnsafeRlimitSandbox,
-    create_sandbox,
-)
+from service.evaluator import BwrapSandbox, SandboxUnavailable, UnsafeRlimitSandbox, create_sandbox
 from tests.helpers import require_or_skip
 
 

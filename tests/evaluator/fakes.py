@@ -9,8 +9,14 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
-from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec, Sandbox
+from service.evaluator import (
+    Outcome,
+    RunResult,
+    RunSpec,
+    Sandbox,
+    SandboxUnavailable,
+    create_sandbox,
+)
 from tests.helpers import require_or_skip
 
 #: What a fake program does with its standard input: return the run's result.

@@ -11,8 +11,14 @@ from click.testing import CliRunner
 
 from service.cli import main
 from service.commands import evaluation
-from service.evaluator.sandbox import create_sandbox
-from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec, Sandbox, SandboxUnavailable
+from service.evaluator import (
+    Outcome,
+    RunResult,
+    RunSpec,
+    Sandbox,
+    SandboxUnavailable,
+    create_sandbox,
+)
 from tests.evaluator.fakes import FakeSandbox, exited, write_package
 from tests.helpers import require_or_skip
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from service.evaluator import ZipLimits
 from service.evaluator.package import (
     PackageError,
     UnsupportedProblem,
-    ZipLimits,
     extract_zip,
     is_package,
     load_package,

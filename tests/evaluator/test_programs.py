@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator.languages import LANGUAGES, known_language, offered_ids
+from service.evaluator import (
+    LANGUAGES,
+    Outcome,
+    RunSpec,
+    Sandbox,
+    Verdict,
+    known_language,
+    offered_ids,
+)
 from service.evaluator.programs import (
     BuildResult,
     build_program,
@@ -18,8 +26,6 @@ from service.evaluator.programs import (
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import Outcome, RunSpec, Sandbox
-from service.evaluator.verdicts import Verdict
 from tests.evaluator.fakes import FakeSandbox, real_sandbox
 from tests.helpers import require_or_skip
 

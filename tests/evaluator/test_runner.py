@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator.languages import known_language
-from service.evaluator.package import Problem, load_package
+from service.evaluator import (
+    MIB,
+    Outcome,
+    ProblemPackage,
+    RunResult,
+    RunSpec,
+    Verdict,
+    known_language,
+    load_package,
+)
 from service.evaluator.runner import (
     CompileFinished,
     CompileStarted,
@@ -18,8 +26,6 @@ from service.evaluator.runner import (
     evaluate,
 )
 from service.evaluator.runner import TestFinished as FinishedTest
-from service.evaluator.sandbox.base import MIB, Outcome, RunResult, RunSpec
-from service.evaluator.verdicts import Verdict
 from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
 
 PYTHON = known_language("python3")
@@ -32,7 +38,7 @@ TESTS = {
 
 
 @pytest.fixture
-def problem(tmp_path: Path) -> Problem:
+def problem(tmp_path: Path) -> ProblemPackage:
     return load_package(write_package(tmp_path / "tiny", TESTS))
 
 
@@ -44,7 +50,7 @@ def source(tmp_path: Path) -> Path:
 
 
 async def judge(
-    sandbox: FakeSandbox, problem: Problem, source: Path, **options: object
+    sandbox: FakeSandbox, problem: ProblemPackage, source: Path, **options: object
 ) -> list[Event]:
     return [
         event
@@ -70,7 +76,7 @@ def answer_wrong_on(*inputs: bytes) -> Behaviour:
 
 
 async def test_accepted_submission_reports_every_event_in_order(
-    problem: Problem, source: Path
+    problem: ProblemPackage, source: Path
 ) -> None:
     events = await judge(FakeSandbox(), problem, source)
 
@@ -84,7 +90,9 @@ async def test_accepted_submission_reports_every_event_in_order(
     assert len(events) == 2 + 4 + 1
 
 
-async def test_contest_mode_stops_at_the_first_failed_test(problem: Problem, source: Path) -> None:
+async def test_contest_mode_stops_at_the_first_failed_test(
+    problem: ProblemPackage, source: Path
+) -> None:
     sandbox = FakeSandbox(program=answer_wrong_on(b"2\n"))
 
     events = await judge(sandbox, problem, source, mode=Mode.CONTEST, concurrency=1)
@@ -100,7 +108,7 @@ async def test_contest_mode_stops_at_the_first_failed_test(problem: Problem, sou
 
 
 async def test_teaching_mode_runs_all_tests_and_scores_the_share_passed(
-    problem: Problem, source: Path
+    problem: ProblemPackage, source: Path
 ) -> None:
     def program(stdin: bytes, spec: RunSpec) -> RunResult:
         if stdin == b"2\n":
@@ -130,7 +138,7 @@ async def test_teaching_mode_runs_all_tests_and_scores_the_share_passed(
     ],
 )
 async def test_how_a_run_ended_gives_the_verdict(
-    problem: Problem, source: Path, result: RunResult, verdict: Verdict, message: str
+    problem: ProblemPackage, source: Path, result: RunResult, verdict: Verdict, message: str
 ) -> None:
     sandbox = FakeSandbox(program=lambda stdin, spec: result)
 
@@ -142,7 +150,7 @@ async def test_how_a_run_ended_gives_the_verdict(
     assert finished(events).verdict is verdict
 
 
-async def test_measurements_are_reported_per_test(problem: Problem, source: Path) -> None:
+async def test_measurements_are_reported_per_test(problem: ProblemPackage, source: Path) -> None:
     sandbox = FakeSandbox(
         program=lambda stdin, spec: RunResult(
             Outcome.EXITED, exit_code=0, stdout=stdin, cpu_ms=12, wall_ms=20, memory_kb=9000
@@ -154,7 +162,7 @@ async def test_measurements_are_reported_per_test(problem: Problem, source: Path
     assert (first.time_ms, first.wall_ms, first.memory_kb) == (12, 20, 9000)
 
 
-async def test_compile_error_stops_before_any_run(problem: Problem, source: Path) -> None:
+async def test_compile_error_stops_before_any_run(problem: ProblemPackage, source: Path) -> None:
     sandbox = FakeSandbox(compiler=lambda spec: exited(code=1, stderr=b"SyntaxError: nope"))
 
     events = await judge(sandbox, problem, source)
@@ -169,7 +177,7 @@ async def test_compile_error_stops_before_any_run(problem: Problem, source: Path
 
 
 async def test_compiler_time_limit_is_a_compile_error_that_says_so(
-    problem: Problem, source: Path
+    problem: ProblemPackage, source: Path
 ) -> None:
     sandbox = FakeSandbox(compiler=lambda spec: RunResult(Outcome.TIME_LIMIT))
 
@@ -181,7 +189,7 @@ async def test_compiler_time_limit_is_a_compile_error_that_says_so(
     assert "longer than 60 s" in compiled.output
 
 
-async def test_a_sandbox_failure_is_retried_once(problem: Problem, source: Path) -> None:
+async def test_a_sandbox_failure_is_retried_once(problem: ProblemPackage, source: Path) -> None:
     sandbox = FakeSandbox(sandbox_errors=1)
 
     events = await judge(sandbox, problem, source)
@@ -190,7 +198,7 @@ async def test_a_sandbox_failure_is_retried_once(problem: Problem, source: Path)
 
 
 async def test_a_sandbox_failing_twice_is_a_judge_error_not_the_programs(
-    problem: Problem, source: Path
+    problem: ProblemPackage, source: Path
 ) -> None:
     sandbox = FakeSandbox()
     events: list[Event] = []
@@ -205,7 +213,9 @@ async def test_a_sandbox_failing_twice_is_a_judge_error_not_the_programs(
     assert finished(events).verdict is Verdict.JE
 
 
-async def test_a_compile_sandbox_failure_is_a_judge_error(problem: Problem, source: Path) -> None:
+async def test_a_compile_sandbox_failure_is_a_judge_error(
+    problem: ProblemPackage, source: Path
+) -> None:
     events = await judge(FakeSandbox(sandbox_errors=2), problem, source)
 
     assert (finished(events).verdict, len(events)) == (Verdict.JE, 3)
@@ -213,7 +223,7 @@ async def test_a_compile_sandbox_failure_is_a_judge_error(problem: Problem, sour
 
 
 async def test_tests_run_concurrently_up_to_the_slots_but_report_in_order(
-    problem: Problem, source: Path
+    problem: ProblemPackage, source: Path
 ) -> None:
     sandbox = FakeSandbox(slots=3, delay=lambda stdin: 0.05 if stdin == b"1\n" else 0.01)
 
@@ -223,7 +233,7 @@ async def test_tests_run_concurrently_up_to_the_slots_but_report_in_order(
     assert sandbox.peak == 3
 
 
-async def test_concurrency_one_runs_tests_one_by_one(problem: Problem, source: Path) -> None:
+async def test_concurrency_one_runs_tests_one_by_one(problem: ProblemPackage, source: Path) -> None:
     sandbox = FakeSandbox(slots=4, delay=0.005)
 
     await judge(sandbox, problem, source, concurrency=1)
@@ -253,7 +263,7 @@ async def test_limits_come_from_the_package_and_the_time_limit_argument(
 
 
 async def test_work_files_are_removed_even_when_the_consumer_stops_early(
-    problem: Problem, source: Path, tmp_path: Path
+    problem: ProblemPackage, source: Path, tmp_path: Path
 ) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -281,7 +291,9 @@ async def test_default_checker_applies_the_problem_flags(tmp_path: Path, source:
     assert finished(events).verdict is Verdict.AC
 
 
-async def test_wrong_answer_carries_the_checker_message(problem: Problem, source: Path) -> None:
+async def test_wrong_answer_carries_the_checker_message(
+    problem: ProblemPackage, source: Path
+) -> None:
     sandbox = FakeSandbox(program=lambda stdin, spec: exited(b"42\n"))
 
     first = results_of(await judge(sandbox, problem, source))[0]
@@ -394,7 +406,7 @@ async def test_contest_mode_stops_runs_already_in_flight_after_a_failure(tmp_pat
     assert elapsed < 4  # the looping tests were killed, not run to their 8 s limit
 
 
-async def test_host_io_failures_are_judge_errors(problem: Problem, source: Path) -> None:
+async def test_host_io_failures_are_judge_errors(problem: ProblemPackage, source: Path) -> None:
     class Broken(FakeSandbox):
         async def run(self, spec: RunSpec) -> RunResult:
             if not spec.workdir_writable:

@@ -1,186 +1,235 @@
-"""Custom output validators (42 accepts, 43 rejects, else judge error) and the default checker."""
+"""Edge cases of the default output validator (token comparison), as a table."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
 import pytest
 
-from service.evaluator.languages import known_language
-from service.evaluator.package import Problem, load_package
-from service.evaluator.runner import Event, Finished, evaluate
-from service.evaluator.runner import TestFinished as FinishedTest
-from service.evaluator.sandbox.base import RunResult, RunSpec
-from service.evaluator.validators import DefaultChecker
-from service.evaluator.verdicts import Verdict
-from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
+from service.evaluator.validators import CheckerFlagError, check_tokens, parse_flags
 
-PYTHON = known_language("python3")
+TOL = ("float_tolerance", "1e-6")
+ABS = ("float_absolute_tolerance", "0.01")
+REL = ("float_relative_tolerance", "0.01")
+CASE = ("case_sensitive",)
+SPACE = ("space_change_sensitive",)
 
-VALIDATOR_PY = """\
-import sys
-given = open(sys.argv[1]).read().split()
-answer = open(sys.argv[2]).read().split()
-output = sys.stdin.read().split()
-feedback = sys.argv[3]
-ok = sorted(output) == sorted(answer)
-with open(feedback + "judgemessage.txt", "w") as f:
-    f.write("flags " + " ".join(sys.argv[4:]) + ("; same multiset" if ok else "; differs"))
-sys.exit(42 if ok else 43)
-"""
+# (output, answer, flags, accepted)
+CASES: list[tuple[bytes, bytes, tuple[str, ...], bool]] = [
+    # identical and whitespace-insensitive by default
+    (b"42\n", b"42\n", (), True),
+    (b"42", b"42\n", (), True),
+    (b"42\n\n\n", b"42\n", (), True),
+    (b"42   \n", b"42\n", (), True),
+    (b"  42", b"42\n", (), True),
+    (b"1 2 3\n", b"1\n2\n3\n", (), True),
+    (b"1\t2\t3", b"1 2 3\n", (), True),
+    (b"1\r\n2\r\n", b"1\n2\n", (), True),
+    (b"1\x0b2\x0c3", b"1 2 3", (), True),
+    (b"", b"", (), True),
+    (b"\n\n", b"", (), True),
+    (b"", b"\n", (), True),
+    (b"", b"5\n", (), False),
+    (b"   \n", b"5\n", (), False),
+    (b"5\n", b"", (), False),
+    (b"1 2", b"1 2 3", (), False),
+    (b"1 2 3 4", b"1 2 3", (), False),
+    (b"12", b"1 2", (), False),
+    (b"1 2", b"12", (), False),
+    # strings and case
+    (b"Hello World\n", b"hello world\n", (), True),
+    (b"YES", b"yes", (), True),
+    (b"YES", b"yes", CASE, False),
+    (b"yes", b"yes", CASE, True),
+    (b"\xc3\x89t\xc3\xa9", b"\xc3\xa9t\xc3\xa9", (), False),  # only ASCII letters fold
+    (b"a\x00b", b"a\x00b", (), True),
+    (b"a\x00b", b"a b", (), False),
+    # numbers without a tolerance compare as strings
+    (b"1.0", b"1", (), False),
+    (b"1", b"1.0", (), False),
+    (b"1e0", b"1", (), False),
+    (b"1E5", b"1e5", (), True),
+    (b"1E5", b"1e5", CASE, False),
+    (b"007", b"7", (), False),
+    (b"-0", b"0", (), False),
+    (b"123456789012345678901234567890", b"123456789012345678901234567890", (), True),
+    (b"123456789012345678901234567891", b"123456789012345678901234567890", (), False),
+    # numbers with a tolerance: any formatting
+    (b"1.0", b"1", TOL, True),
+    (b"1e0", b"1.000", TOL, True),
+    (b"+1.", b"1", TOL, True),
+    (b".5", b"0.5", TOL, True),
+    (b"5E-1", b"0.5", TOL, True),
+    (b"-0", b"0", TOL, True),
+    (b"1.0000005", b"1", TOL, True),
+    (b"1.000002", b"1", TOL, False),
+    (b"1000000.5", b"1000000", TOL, True),  # relative 1e-6 of 1e6 is 1
+    (b"1000002", b"1000000", TOL, False),
+    (b"0.015", b"0.01", ABS, True),
+    (b"0.025", b"0.01", ABS, False),
+    (b"100.9", b"100", ABS, False),
+    (b"100.9", b"100", REL, True),
+    (b"101.1", b"100", REL, False),
+    (b"0.005", b"0", REL, False),
+    (b"0.005", b"0", ABS, True),
+    (b"100.9", b"100", ABS + REL, True),  # within either tolerance
+    (b"0.005", b"0", ABS + REL, True),
+    (b"abc", b"1.5", TOL, False),
+    (b"0x1p0", b"1", TOL, False),
+    (b"1,5", b"1.5", TOL, False),
+    (b"1_0", b"10", TOL, False),
+    (b"hello 1.0", b"HELLO 1", TOL, True),  # string tokens still fold case
+    (b"hello 1.0", b"HELLO 1", TOL + CASE, False),
+    (b"3.14159 2.71828", b"3.141592653 2.718281828", ("float_absolute_tolerance", "1e-5"), True),
+    # nan and inf are strings, never numbers
+    (b"nan", b"nan", TOL, True),
+    (b"NaN", b"nan", TOL, True),
+    (b"NaN", b"nan", TOL + CASE, False),
+    (b"nan", b"1.0", TOL, False),
+    (b"inf", b"1e400", TOL, False),
+    (b"inf", b"inf", TOL, True),
+    (b"1e308", b"inf", TOL, False),
+    (b"nan", b"nan", (), True),
+    # huge numbers
+    (b"1e400", b"1.0000000001e400", ("float_relative_tolerance", "1e-9"), True),
+    (b"1e400", b"1.1e400", ("float_relative_tolerance", "1e-9"), False),
+    (b"-1e400", b"1e400", TOL, False),
+    (b"1e-400", b"0", ("float_absolute_tolerance", "1e-9"), True),
+    (b"1" * 400, b"1" * 400, TOL, True),
+    (b"1" * 400, b"2" * 400, TOL, False),
+    (b"1.7976931348623157e308", b"1.7976931348623157e308", TOL, True),
+    # space_change_sensitive
+    (b"1 2\n", b"1 2\n", SPACE, True),
+    (b"1  2\n", b"1 2\n", SPACE, False),
+    (b"1\t2\n", b"1 2\n", SPACE, False),
+    (b"1 2", b"1 2\n", SPACE, False),
+    (b"1 2\n\n", b"1 2\n", SPACE, False),
+    (b"1 2 \n", b"1 2\n", SPACE, False),
+    (b" 1 2\n", b"1 2\n", SPACE, False),
+    (b"1 2\r\n", b"1 2\n", SPACE, False),
+    (b"A B\n", b"a b\n", SPACE, True),
+    (b"A B\n", b"a b\n", SPACE + CASE, False),
+    (b"1.0 2\n", b"1 2\n", SPACE + TOL, True),
+    (b"1.0  2\n", b"1 2\n", SPACE + TOL, False),
+    (b"1 3\n", b"1 2\n", SPACE, False),
+    (b"", b"", SPACE, True),
+    (b"\n", b"", SPACE, False),
+]
 
 
-def custom_problem(tmp_path: Path, validator: str = VALIDATOR_PY) -> Problem:
-    return load_package(
-        write_package(
-            tmp_path / "anyorder",
-            {"secret/1": ("3\n", "1 2 3\n")},
-            problem_yaml="name: Any order\nvalidation: custom\nvalidator_flags: strict\n",
-            validator={"validate.py": validator},
-        )
-    )
-
-
-def validator_behaviour(exit_code: int, message: str = "") -> Behaviour:
-    """Fake runs: the program prints "3 2 1"; the validator writes ``message`` and exits."""
-
-    def run(stdin: bytes, spec: RunSpec) -> RunResult:
-        if "/judge/input" not in spec.argv:
-            return exited(b"3 2 1\n")
-        feedback = next(bind.source for bind in spec.binds if bind.target == "/feedback")
-        if message:
-            (feedback / "judgemessage.txt").write_text(message)
-        return exited(code=exit_code, stderr=b"validator trace")
-
-    return run
-
-
-async def collect(sandbox: FakeSandbox, problem: Problem, source: Path) -> list[Event]:
-    return [event async for event in evaluate(sandbox, problem, PYTHON, [source])]
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    path = tmp_path / "sol.py"
-    path.write_text("print(3, 2, 1)\n")
-    return path
-
-
-async def test_validator_runs_with_input_answer_feedback_dir_and_flags(
-    tmp_path: Path, source: Path
+@pytest.mark.parametrize(("output", "answer", "flags", "accepted"), CASES)
+def test_default_checker_table(
+    output: bytes, answer: bytes, flags: tuple[str, ...], accepted: bool
 ) -> None:
-    seen: list[RunSpec] = []
-    behaviour = validator_behaviour(42, "fine")
-
-    def run(stdin: bytes, spec: RunSpec) -> RunResult:
-        if "/judge/input" in spec.argv:
-            seen.append(spec)
-            assert stdin == b"3 2 1\n"
-            binds = {bind.target: bind.source.read_text() for bind in spec.binds[:2]}
-            assert binds == {"/judge/input": "3\n", "/judge/answer": "1 2 3\n"}
-        return behaviour(stdin, spec)
-
-    sandbox = FakeSandbox(program=run)
-    events = await collect(sandbox, custom_problem(tmp_path), source)
-
-    assert seen[0].argv == [
-        "/usr/bin/python3",
-        "validate.py",
-        "/judge/input",
-        "/judge/answer",
-        "/feedback/",
-        "strict",
-    ]
-    test = next(e for e in events if isinstance(e, FinishedTest))
-    assert (test.verdict, test.message) == (Verdict.AC, "fine")
-    compiles = [spec for spec in sandbox.specs if spec.workdir_writable]
-    assert len(compiles) == 2  # the submission and the validator, each once
+    result = check_tokens(output, answer, flags)
+    assert result.accepted is accepted, result.message
+    assert bool(result.message) is not accepted
 
 
 @pytest.mark.parametrize(
-    ("exit_code", "verdict", "message"),
+    ("output", "answer", "flags", "expected"),
     [
-        (42, Verdict.AC, "judge says yes"),
-        (43, Verdict.WA, "judge says no"),
-        (1, Verdict.JE, "output validator failed (exit code 1): validator trace"),
+        (b"1\n2\n6\n", b"1\n2\n5\n", (), "wrong answer on line 3: expected '5', got '6' (token 3)"),
+        (b"1 2 6", b"1\n2\n5\n", (), "line 1 of the output (line 3 of the answer)"),
+        (b"", b"5\n", (), "the output is empty, expected '5'"),
+        (b"1 2", b"1 2 3\n", (), "the output ends after 2 tokens, expected '3' next"),
+        (b"1 2 3 4", b"1 2 3\n", (), "unexpected extra output '4' after the expected 3 tokens"),
+        (b"Yes", b"YES", CASE, "expected 'YES', got 'Yes'"),
+        (b"x", b"1.5", TOL, "expected '1.5', got 'x' (token 1): expected a number"),
+        (b"2", b"1", ABS, "absolute error 1.000e+00"),
+        (b"1  2\n", b"1 2\n", SPACE, "whitespace differs: expected ' ', got '  '"),
+        (b"1 2", b"1 2\n", SPACE, "lacks the final whitespace '\\n'"),
+        (b"a\n\nb\nc\nX\n", b"a b c d", (), "on line 5 of the output (line 1 of the answer)"),
+        (b"z" * 500, b"y", (), "got '" + "z" * 60 + "...'"),
     ],
 )
-async def test_validator_exit_code_decides(
-    tmp_path: Path, source: Path, exit_code: int, verdict: Verdict, message: str
+def test_messages_say_where_and_what(
+    output: bytes, answer: bytes, flags: tuple[str, ...], expected: str
 ) -> None:
-    text = {42: "judge says yes", 43: "judge says no"}.get(exit_code, "")
-    sandbox = FakeSandbox(program=validator_behaviour(exit_code, text))
-
-    events = await collect(sandbox, custom_problem(tmp_path), source)
-
-    test = next(e for e in events if isinstance(e, FinishedTest))
-    assert (test.verdict, test.message) == (verdict, message)
+    result = check_tokens(output, answer, flags)
+    assert not result.accepted
+    assert expected in result.message
 
 
-async def test_validator_that_does_not_build_is_a_judge_error(tmp_path: Path, source: Path) -> None:
-    def compiler(spec: RunSpec) -> RunResult:
-        broken = "validate.py" in spec.argv
-        return exited(code=1 if broken else 0, stderr=b"SyntaxError" if broken else b"")
-
-    sandbox = FakeSandbox(compiler=compiler)
-
-    events = await collect(sandbox, custom_problem(tmp_path), source)
-
-    done = events[-1]
-    assert isinstance(done, Finished)
-    assert done.verdict is Verdict.JE
-    assert "cannot build the output validator" in done.message
-    assert "SyntaxError" in done.message
-    assert sandbox.runs == []
+def test_messages_show_the_original_case_of_tokens() -> None:
+    result = check_tokens(b"Hello Wurld", b"HELLO WORLD")
+    assert "expected 'WORLD', got 'Wurld'" in result.message
 
 
-async def test_judge_message_is_read_without_following_links(tmp_path: Path, source: Path) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("host secret")
-
-    def run(stdin: bytes, spec: RunSpec) -> RunResult:
-        if "/judge/input" not in spec.argv:
-            return exited(b"3 2 1\n")
-        feedback = next(bind.source for bind in spec.binds if bind.target == "/feedback")
-        (feedback / "judgemessage.txt").symlink_to(secret)
-        return exited(code=43)
-
-    events = await collect(FakeSandbox(program=run), custom_problem(tmp_path), source)
-
-    test = next(e for e in events if isinstance(e, FinishedTest))
-    assert test.verdict is Verdict.WA
-    assert "host secret" not in test.message
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (("float_tolerence", "1e-6"), "unknown checker flag 'float_tolerence'"),
+        (("float_tolerance",), "needs a number after it"),
+        (("float_tolerance", "abc"), "needs a decimal number, got 'abc'"),
+        (("float_absolute_tolerance", "-1"), "finite number >= 0"),
+        (("float_relative_tolerance", "nan"), "needs a decimal number"),
+        (("ignore_case",), "known flags: case_sensitive"),
+    ],
+)
+def test_invalid_flags_raise_a_clear_error(flags: tuple[str, ...], error: str) -> None:
+    with pytest.raises(CheckerFlagError, match=error):
+        check_tokens(b"1", b"1", flags)
 
 
-async def test_default_checker_compares_tokens_with_flags(tmp_path: Path) -> None:
-    answer = tmp_path / "a.ans"
-    answer.write_text("Hello 1.0\n")
-    checker = DefaultChecker()
-
-    def check(output: bytes, *flags: str) -> object:
-        return checker.check(
-            input=answer, answer=answer, output=output, flags=flags, scratch=tmp_path
-        )
-
-    assert (await check(b"hello   1.0\r\n")).accepted  # type: ignore[misc]
-    assert not (await check(b"hello 1.0", "case_sensitive")).accepted  # type: ignore[misc]
-    assert not (await check(b"Hello 1.00001")).accepted  # type: ignore[misc]
-    assert (await check(b"Hello 1.00001", "float_tolerance", "1e-4")).accepted  # type: ignore[misc]
+def test_parse_flags_reads_every_flag() -> None:
+    options = parse_flags(
+        ["case_sensitive", "space_change_sensitive", "float_absolute_tolerance", "0.5"]
+    )
+    assert options.case_sensitive and options.space_change_sensitive
+    assert options.absolute_tolerance == 0.5
+    assert options.relative_tolerance is None
+    both = parse_flags(["float_tolerance", "1e-4"])
+    assert both.absolute_tolerance == both.relative_tolerance == 1e-4
 
 
-@pytest.mark.sandbox
-async def test_real_python_validator_accepts_any_order(tmp_path: Path) -> None:
-    async with real_sandbox() as sandbox:
-        problem = custom_problem(tmp_path)
-        good = tmp_path / "good.py"
-        good.write_text("print(3, 1, 2)\n")
-        bad = tmp_path / "bad.py"
-        bad.write_text("print(3, 1, 1)\n")
+def test_mismatch_deep_in_a_big_output_is_found_with_its_line() -> None:
+    numbers = [str(i * 7919 % 1000003) for i in range(400_000)]
+    answer = ("\n".join(numbers) + "\n").encode()
+    numbers[345_678] = "-1"
+    output = (" \n".join(numbers) + "\n").encode()
+    result = check_tokens(output, answer)
+    assert not result.accepted
+    assert "on line 345679:" in result.message
+    assert "(token 345679)" in result.message
 
-        good_events = [event async for event in evaluate(sandbox, problem, PYTHON, [good])]
-        bad_events = [event async for event in evaluate(sandbox, problem, PYTHON, [bad])]
 
-        good_test = next(e for e in good_events if isinstance(e, FinishedTest))
-        bad_test = next(e for e in bad_events if isinstance(e, FinishedTest))
-        assert (good_test.verdict, good_test.message) == (Verdict.AC, "flags strict; same multiset")
-        assert (bad_test.verdict, bad_test.message) == (Verdict.WA, "flags strict; differs")
+def test_big_output_is_checked_quickly() -> None:
+    numbers = [f"{i * 0.001:.6f}" for i in range(1_000_000)]
+    answer = ("\n".join(numbers) + "\n").encode()
+    output = ("  ".join(n.rstrip("0") for n in numbers) + "\n").encode()
+    started = time.perf_counter()
+    assert check_tokens(output, answer, TOL).accepted
+    assert check_tokens(output, answer + b"1\n", TOL).accepted is False
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_chunk_boundaries_do_not_change_the_judgement(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from service.evaluator import validators
+
+    rng = random.Random(chunk)
+    words = [b"1", b"1.0", b"1e0", b"abc", b"ABC", b"-0", b"2.5", b"nan", b"x" * 9]
+    spaces = [b" ", b"  ", b"\n", b"\r\n", b"\t", b"\n\n"]
+    flag_sets: list[tuple[str, ...]] = [(), CASE, SPACE, TOL, TOL + SPACE]
+
+    def text(tokens: list[bytes]) -> bytes:
+        return b"".join(token + rng.choice(spaces) for token in tokens)
+
+    cases = []
+    for _ in range(150):
+        tokens = [rng.choice(words) for _ in range(rng.randint(0, 12))]
+        changed = list(tokens)
+        if changed and rng.random() < 0.5:
+            changed[rng.randrange(len(changed))] = rng.choice(words)
+        if rng.random() < 0.2:
+            changed.append(rng.choice(words))
+        cases.append((text(changed), text(tokens), rng.choice(flag_sets)))
+    expected = [check_tokens(output, answer, flags) for output, answer, flags in cases]
+    assert {result.accepted for result in expected} == {True, False}
+    monkeypatch.setattr(validators, "_CHUNK_BYTES", chunk)
+    assert [check_tokens(output, answer, flags) for output, answer, flags in cases] == expected

@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator.languages import LANGUAGES, offered_ids
-from service.evaluator.package import load_package
-from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
-from service.evaluator.verdicts import Verdict
+from service.evaluator import (
+    LANGUAGES,
+    Outcome,
+    RunResult,
+    RunSpec,
+    Verdict,
+    load_package,
+    offered_ids,
+)
 from service.evaluator.verify import derive_time_limit, verify
 from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox, write_package
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 import pytest
 from quart import Quart
 
-from service.evaluator.sandbox import SandboxUnavailable
-from service.evaluator.sandbox.base import RunResult, RunSpec
+from service.evaluator import RunResult, RunSpec, SandboxUnavailable
 from service.jobs import get_dispatcher
 from service.submissions.service import submit
 from service.web import views as web_views

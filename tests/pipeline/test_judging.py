@@ -10,7 +10,7 @@ from quart import Quart
 
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.sandbox.base import Outcome, RunResult, RunSpec
+from service.evaluator import Outcome, RunResult, RunSpec
 from service.events import get_broker
 from service.jobs import get_dispatcher
 from service.judgings import MAX_ATTEMPTS

@@ -10,8 +10,7 @@ import os
 
 import pytest
 
-from service.evaluator.languages import offered_ids
-from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
+from service.evaluator import SandboxUnavailable, create_sandbox, offered_ids
 from tests.builders import example_path, import_example
 from tests.conftest import AppFactory
 from tests.factories import create_user

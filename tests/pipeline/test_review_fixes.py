@@ -11,8 +11,7 @@ from quart import Quart
 from sqlalchemy import event, func, insert, select, update
 
 from service.db import get_db
-from service.evaluator.languages import offered_languages
-from service.evaluator.sandbox import SandboxUnavailable
+from service.evaluator import SandboxUnavailable, offered_languages
 from service.events import get_broker
 from service.jobs import get_dispatcher
 from service.models import Judging, Problem, Role, Status, Submission

@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import update
 
 from service.db import get_db
-from service.evaluator.languages import offered_ids
+from service.evaluator import offered_ids
 from service.models import Problem, Role, Status, Submission
 from service.models.base import utcnow
 from service.submissions.service import (

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
-from service.evaluator.sandbox.base import RunResult, RunSpec
+from service.evaluator import RunResult, RunSpec, SandboxUnavailable, create_sandbox
 from service.models import PackageVersion, Problem, Role, Status, Submission
 from service.packages import PackageStore
 from service.problems import importer

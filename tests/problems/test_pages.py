@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator.languages import offered_languages
+from service.evaluator import offered_languages
 from service.models import PackageVersion, Problem, Role, Status, Submission
 from service.problems.views import SAMPLE_PREVIEW_BYTES
 from tests.builders import example_path, import_example

@@ -14,7 +14,7 @@ from quart.testing.connections import TestWebsocketConnection
 from sqlalchemy import func, select
 
 from service.db import get_db
-from service.evaluator.sandbox.base import RunResult, RunSpec
+from service.evaluator import RunResult, RunSpec
 from service.jobs import get_dispatcher
 from service.models import Role, Submission, User
 from tests.evaluator.fakes import FakeSandbox, exited

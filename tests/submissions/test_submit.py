@@ -11,9 +11,7 @@ from sqlalchemy import update
 
 from service.config import RateLimit
 from service.db import get_db
-from service.evaluator.languages import offered_ids
-from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
-from service.evaluator.sandbox.base import Outcome, RunResult
+from service.evaluator import Outcome, RunResult, SandboxUnavailable, create_sandbox, offered_ids
 from service.models import Problem, Role
 from tests.builders import import_example
 from tests.conftest import AppFactory
