@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -51,7 +52,6 @@ from service.api.models import (
 from service.auth.current import current_account, staff_required
 from service.db import get_db
 from service.evaluator.languages import offered_languages
-from service.events import get_broker
 from service.models import Problem, Submission, User
 from service.problems.importer import import_upload
 from service.problems.queries import (
@@ -59,8 +59,9 @@ from service.problems.queries import (
     get_visible_problem,
     list_visible_problems,
 )
+from service.submissions.live import Change, Quiet, Snapshot, follow
 from service.submissions.service import SubmissionItem, rejudge, submit, submit_batch
-from service.submissions.state import redact_event, visible_state
+from service.submissions.state import visible_state
 from service.submissions.validation import SubmissionRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -69,9 +70,6 @@ register_blueprint_handlers(bp)
 #: Ids beyond this are not looked up (the database's integers are 64-bit at most).
 MAX_ID = 2**31 - 1
 ID = f"int(max={MAX_ID})"
-#: Seconds an idle event stream waits before it re-reads the state (another process may be
-#: judging: the broker carries only this process's events) or else sends a keep-alive comment.
-RECHECK_SECONDS = 5.0
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -372,39 +370,19 @@ async def submission_events(submission_id: int) -> ResponseReturnValue:
 
 
 async def _event_stream(app: Quart, submission_id: int, *, staff: bool) -> AsyncIterator[bytes]:
-    # Subscribe before reading the snapshot, so no event falls between the two.
-    async with get_broker(app).subscribe(submission_id) as subscription:
-        snapshot = await _state(app, submission_id, staff=staff)
-        if snapshot is None:
-            return
-        yield _sse("snapshot", snapshot.model_dump(mode="json"))
-        events = aiter(subscription)
-        while snapshot.status != "done":
-            try:
-                event = await asyncio.wait_for(anext(events), RECHECK_SECONDS)
-            except StopAsyncIteration:  # the app is shutting down
-                return
-            except TimeoutError:
-                # No event here for a while: the judging may run in another process.
-                latest = await _state(app, submission_id, staff=staff)
-                if latest is None:
+    async with aclosing(follow(app, submission_id, staff=staff)) as feed:
+        async for item in feed:
+            match item:
+                case Snapshot(state=None):  # the submission is gone
                     return
-                if latest == snapshot:
+                case Snapshot(state=state):
+                    yield _sse(
+                        "snapshot", SubmissionOut.model_validate(state).model_dump(mode="json")
+                    )
+                case Change():
+                    yield _sse(item.kind, item.event)
+                case Quiet():  # no event for a while, and the state is unchanged
                     yield b": keep-alive\n\n"
-                else:
-                    snapshot = latest
-                    yield _sse("snapshot", snapshot.model_dump(mode="json"))
-                continue
-            yield _sse(str(event.get("type", "message")), redact_event(event, staff=staff))
-            if event.get("type") == "done":
-                return
-            if subscription.lagged:  # events were dropped: resend the whole state
-                subscription.lagged = False
-                latest = await _state(app, submission_id, staff=staff)
-                if latest is None:
-                    return
-                snapshot = latest
-                yield _sse("snapshot", snapshot.model_dump(mode="json"))
 
 
 def _sse(kind: str, data: dict[str, Any]) -> bytes:

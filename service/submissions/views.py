@@ -13,6 +13,7 @@ import json
 import math
 import zipfile
 from collections.abc import Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -26,6 +27,7 @@ from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 from quart import (
     Blueprint,
+    Quart,
     Response,
     ResponseReturnValue,
     current_app,
@@ -52,19 +54,16 @@ from service.evaluator.languages import (
     offered_languages,
 )
 from service.evaluator.verdicts import Verdict
-from service.events import get_broker
 from service.models import Judging, Problem, Status, Submission, User
+from service.submissions.live import Change, Snapshot, follow
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
-from service.submissions.state import redact_event, visible_state
+from service.submissions.state import visible_state
 
 bp = Blueprint("submissions", __name__)
 
 PAGE_SIZE = 50
 #: Pages beyond this are refused (no list is that long; it keeps the offset small).
 MAX_PAGE = 10**6
-#: Seconds a live view waits for an event before it re-reads the state from the database:
-#: the broker only carries this process's judgings, another process may be judging.
-LIVE_RECHECK_SECONDS = 5.0
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
 # WebSocket close codes: 1008 is "policy violation"; 4404 is ours for "no such submission".
 CLOSE_POLICY_VIOLATION = 1008
@@ -457,11 +456,7 @@ async def rejudge_all(slug: str) -> ResponseReturnValue:
 
 @bp.websocket("/submissions/<int:submission_id>/live")
 async def live(submission_id: int) -> None:
-    """Send a snapshot of the submission, then each judging event until it is done.
-
-    With no event for ``LIVE_RECHECK_SECONDS`` the state is read again and sent as a new
-    snapshot when it changed (another process may be judging), until it is done.
-    """
+    """Send a snapshot of the submission, then each change until it is done (``follow``)."""
     public_url = get_settings(current_app).public_url
     if not origin_allowed(websocket.headers.get("Origin"), public_url):
         await websocket.close(CLOSE_POLICY_VIOLATION, "cross-site WebSocket refused")
@@ -476,36 +471,14 @@ async def live(submission_id: int) -> None:
         await websocket.close(CLOSE_NOT_FOUND, "no such submission")
         return
     await websocket.accept()
-    staff = account.is_staff
-    # Subscribe before reading the snapshot: an event published in between is not lost.
-    async with get_broker(current_app).subscribe(submission_id) as subscription:
-        snapshot = await _live_snapshot(submission_id, staff)
-        await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
-        events = aiter(subscription)
-        while snapshot is not None and snapshot.get("status") != Status.DONE.value:
-            try:
-                event = await asyncio.wait_for(anext(events), LIVE_RECHECK_SECONDS)
-            except StopAsyncIteration:  # the app is shutting down
-                break
-            except TimeoutError:
-                latest = await _live_snapshot(submission_id, staff)
-                if latest != snapshot:
-                    snapshot = latest
-                    await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
-                continue
-            await websocket.send(_to_json(redact_event(event, staff=staff)))
-            if event.get("type") == "done":
-                break
-            if subscription.lagged:  # events were dropped: send the whole state again
-                subscription.lagged = False
-                snapshot = await _live_snapshot(submission_id, staff)
-                await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
+    app: Quart = current_app._get_current_object()
+    async with aclosing(follow(app, submission_id, staff=account.is_staff)) as feed:
+        async for item in feed:
+            if isinstance(item, Snapshot):
+                await websocket.send(_to_json({"type": "snapshot", "state": item.state}))
+            elif isinstance(item, Change):
+                await websocket.send(_to_json(item.event))
     await websocket.close(1000)
-
-
-async def _live_snapshot(submission_id: int, staff: bool) -> dict[str, Any] | None:
-    async with get_db().session() as db:
-        return await visible_state(db, submission_id, staff=staff)
 
 
 def origin_allowed(origin: str | None, public_url: str) -> bool:
