@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -55,6 +55,7 @@ from service.evaluator.languages import (
 )
 from service.evaluator.verdicts import Verdict
 from service.models import Judging, Problem, Status, Submission, User
+from service.security import origin_allowed
 from service.submissions.live import Change, Snapshot, follow
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import visible_state
@@ -479,23 +480,6 @@ async def live(submission_id: int) -> None:
             elif isinstance(item, Change):
                 await websocket.send(_to_json(item.event))
     await websocket.close(1000)
-
-
-def origin_allowed(origin: str | None, public_url: str) -> bool:
-    """Return whether a WebSocket's Origin is absent (not a browser) or the site itself."""
-    if origin is None:
-        return True
-    return _origin_of(origin) == _origin_of(public_url)
-
-
-def _origin_of(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url.strip().lower())
-    try:
-        port = parts.port
-    except ValueError:
-        return ("invalid", "", None)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.scheme, parts.hostname or "", port or default_port)
 
 
 # ---------------------------------------------------------------- helpers
