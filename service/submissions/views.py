@@ -8,23 +8,16 @@ here, and render; validation of what is submitted lives in the pipeline.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import math
-import zipfile
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_for_filename
-from pygments.util import ClassNotFound
 from quart import (
     Blueprint,
     Quart,
@@ -56,6 +49,8 @@ from service.evaluator.languages import (
 from service.evaluator.verdicts import Verdict
 from service.models import Judging, Problem, Status, Submission, User
 from service.security import origin_allowed
+from service.submissions.download import source_download
+from service.submissions.highlight import highlight_files, stylesheet
 from service.submissions.live import Change, Snapshot, follow
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import visible_state
@@ -317,7 +312,7 @@ async def show(submission_id: int) -> ResponseReturnValue:
     if state is None:
         raise NotFound()
     sources = await asyncio.to_thread(
-        _highlight_files, [(file.name, file.content) for file in submission.files]
+        highlight_files, [(file.name, file.content) for file in submission.files]
     )
     return await render_template(
         "submissions/show.html",
@@ -344,42 +339,13 @@ def _test_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [finished.get(index, {"index": index, "pending": True}) for index in range(total)]
 
 
-@dataclass(frozen=True)
-class HighlightedFile:
-    """One source file rendered by Pygments (safe HTML: Pygments escapes the text)."""
-
-    name: str
-    html: str
-
-
-def _highlight_files(files: Sequence[tuple[str, str]]) -> list[HighlightedFile]:
-    formatter = HtmlFormatter(linenos="table", cssclass="source", wrapcode=True)
-    return [
-        HighlightedFile(name, str(highlight(content, _lexer(name), formatter)))
-        for name, content in files
-    ]
-
-
-def _lexer(name: str) -> Any:
-    """Return the Pygments lexer for a file name (plain text when none matches)."""
-    try:
-        return get_lexer_for_filename(name, stripnl=False)
-    except ClassNotFound:
-        return TextLexer(stripnl=False)
-
-
 @bp.get("/submissions/pygments.css")
 async def pygments_css() -> ResponseReturnValue:
     """Serve the syntax-highlighting colours (cacheable: they change only with Pygments)."""
-    response = Response(_pygments_css(), mimetype="text/css")
+    response = Response(stylesheet(), mimetype="text/css")
     response.cache_control.public = True
     response.cache_control.max_age = PYGMENTS_CSS_MAX_AGE
     return response
-
-
-@cache
-def _pygments_css() -> str:
-    return str(HtmlFormatter(cssclass="source").get_style_defs(".source"))  # type: ignore[no-untyped-call]
 
 
 @bp.get("/submissions/<int:submission_id>/state")
@@ -404,20 +370,11 @@ async def source(submission_id: int) -> ResponseReturnValue:
     account = await _signed_in()
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
-    files = [(file.name, file.content) for file in submission.files]
-    if len(files) == 1:
-        name, content = files[0]
-        response = Response(content, mimetype="text/plain")
-        response.headers.set("Content-Disposition", "attachment", filename=name)
-        return response
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files:
-            archive.writestr(name, content)
-    response = Response(buffer.getvalue(), mimetype="application/zip")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=f"submission-{submission_id}.zip"
+    download = source_download(
+        submission_id, [(file.name, file.content) for file in submission.files]
     )
+    response = Response(download.content, mimetype=download.mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=download.filename)
     return response
 
 
