@@ -24,7 +24,6 @@ from quart_schema import (
     validate_request,
     validate_response,
 )
-from sqlalchemy import ColumnElement, func, select
 from werkzeug.exceptions import NotFound
 
 from service.api.errors import ApiError, register_blueprint_handlers
@@ -46,20 +45,21 @@ from service.api.models import (
     SubmissionPage,
     SubmissionQuery,
     SubmissionSummaryOut,
-    SubmissionUserOut,
     UserOut,
 )
 from service.auth.current import current_account, staff_required
 from service.db import get_db
 from service.evaluator.languages import offered_languages
-from service.models import Problem, Submission, User
+from service.models import User
 from service.problems.importer import import_upload
 from service.problems.queries import (
     count_visible_problems,
     get_visible_problem,
     list_visible_problems,
 )
+from service.submissions import queries
 from service.submissions.live import Change, Quiet, Snapshot, follow
+from service.submissions.queries import MAX_ID, SubmissionFilters
 from service.submissions.service import SubmissionItem, rejudge, submit, submit_batch
 from service.submissions.state import visible_state
 from service.submissions.validation import SubmissionRefused
@@ -67,8 +67,7 @@ from service.submissions.validation import SubmissionRefused
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_blueprint_handlers(bp)
 
-#: Ids beyond this are not looked up (the database's integers are 64-bit at most).
-MAX_ID = 2**31 - 1
+#: The route converter of an id in a path (larger ids are not looked up).
 ID = f"int(max={MAX_ID})"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -273,61 +272,27 @@ async def create_submissions(data: BatchIn) -> BatchOut:
 async def list_submissions(query_args: SubmissionQuery) -> SubmissionPage:
     """List your submissions (staff: everyone's), newest first, filtered and paginated."""
     account = await signed_in()
-    conditions = _submission_filters(query_args, account)
-    async with get_db().session() as db:
-        total = await db.scalar(
-            select(func.count())
-            .select_from(Submission)
-            .join(Problem, Submission.problem_id == Problem.id)
-            .join(User, Submission.user_id == User.id)
-            .where(*conditions)
-        )
-        rows = (
-            await db.execute(
-                select(Submission, Problem.slug, User)
-                .join(Problem, Submission.problem_id == Problem.id)
-                .join(User, Submission.user_id == User.id)
-                .where(*conditions)
-                .order_by(Submission.id.desc())
-                .offset((query_args.page - 1) * query_args.per_page)
-                .limit(query_args.per_page)
-            )
-        ).all()
-    items = [
-        SubmissionSummaryOut(
-            id=submission.id,
-            problem=slug,
-            user=SubmissionUserOut(id=user.id, name=user.name, email=user.email),
-            language=submission.language,
-            status=submission.status.value,
-            verdict=submission.verdict,
-            score=submission.score,
-            created_at=submission.created_at,
-        )
-        for submission, slug, user in rows
-    ]
-    return SubmissionPage(
-        items=items, page=query_args.page, per_page=query_args.per_page, total=int(total or 0)
+    filters = SubmissionFilters.from_api_args(
+        account,
+        problem=query_args.problem,
+        user=query_args.user,
+        verdict=query_args.verdict,
+        language=query_args.language,
     )
-
-
-def _submission_filters(query: SubmissionQuery, account: User) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if not account.is_staff:
-        conditions.append(Submission.user_id == account.id)
-    if query.problem:
-        conditions.append(Problem.slug == query.problem)
-    if query.user:
-        wanted = query.user.strip()
-        if wanted.isdecimal() and len(wanted) <= len(str(MAX_ID)):
-            conditions.append(User.id == int(wanted))
-        else:
-            conditions.append(func.lower(User.email) == wanted.lower())
-    if query.verdict:
-        conditions.append(Submission.verdict == query.verdict.upper())
-    if query.language:
-        conditions.append(Submission.language == query.language)
-    return conditions
+    async with get_db().session() as db:
+        total = await queries.count_submissions(db, filters)
+        submissions = await queries.list_submissions(
+            db,
+            filters,
+            limit=query_args.per_page,
+            offset=(query_args.page - 1) * query_args.per_page,
+        )
+    return SubmissionPage(
+        items=[SubmissionSummaryOut.of(submission) for submission in submissions],
+        page=query_args.page,
+        per_page=query_args.per_page,
+        total=total,
+    )
 
 
 @bp.get(f"/submissions/<{ID}:submission_id>")

@@ -1,8 +1,9 @@
 """The ``submissions`` blueprint: the submit form's target, the lists, a submission's page,
 its source, staff rejudges, and live verdicts over a WebSocket (with a JSON polling fallback).
 
-Views parse the request, call the pipeline (``service.submissions.service``) or a small query
-here, and render; validation of what is submitted lives in the pipeline.
+Views parse the request, call the pipeline (``service.submissions.service``) or a query
+(``service.submissions.queries``), and render; validation of what is submitted lives in the
+pipeline, the live feed in ``service.submissions.live``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
@@ -31,35 +30,36 @@ from quart import (
     url_for,
     websocket,
 )
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
 from service.app import get_settings
 from service.auth import current_account, login_required, staff_required
 from service.db import get_db
-from service.evaluator.languages import (
-    OfferedLanguage,
-    UnknownLanguageError,
-    known_language,
-    offered_languages,
-)
+from service.evaluator.languages import OfferedLanguage, offered_languages
 from service.evaluator.verdicts import Verdict
-from service.models import Judging, Problem, Status, Submission, User
+from service.models import Status, Submission, User
+from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
 from service.submissions.download import source_download
 from service.submissions.highlight import highlight_files, stylesheet
 from service.submissions.live import Change, Snapshot, follow
+from service.submissions.queries import (
+    SubmissionFilters,
+    count_submissions,
+    get_visible_submission,
+    judging_history,
+    list_submissions,
+    parse_page,
+    submission_owner,
+)
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import visible_state
 
 bp = Blueprint("submissions", __name__)
 
 PAGE_SIZE = 50
-#: Pages beyond this are refused (no list is that long; it keeps the offset small).
-MAX_PAGE = 10**6
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
 # WebSocket close codes: 1008 is "policy violation"; 4404 is ours for "no such submission".
 CLOSE_POLICY_VIOLATION = 1008
@@ -144,136 +144,18 @@ async def _languages() -> tuple[OfferedLanguage, ...]:
 # ---------------------------------------------------------------- lists
 
 
-@dataclass(frozen=True)
-class SubmissionFilters:
-    """What the submission list is narrowed to; staff may also filter by user."""
-
-    user: str = ""
-    problem: str = ""
-    language: str = ""
-    verdict: str = ""
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-
-    @classmethod
-    def parse(cls, args: Mapping[str, str], *, staff: bool) -> SubmissionFilters:
-        """Read the filters from query arguments; a bad value raises BadRequest saying why."""
-        language = args.get("language", "").strip()
-        if language:
-            try:
-                known_language(language)
-            except UnknownLanguageError as error:
-                raise BadRequest(str(error)) from None
-        verdict = args.get("verdict", "").strip().upper()
-        if verdict and verdict not in Verdict.__members__:
-            choices = ", ".join(Verdict.__members__)
-            raise BadRequest(f"Unknown verdict {verdict!r}; use one of {choices}.")
-        status = args.get("status", "").strip().lower()
-        if status and status not in {member.value for member in Status}:
-            choices = ", ".join(member.value for member in Status)
-            raise BadRequest(f"Unknown status {status!r}; use one of {choices}.")
-        date_from = _parse_day(args, "from")
-        date_to = _parse_day(args, "to")
-        if date_from and date_to and date_from > date_to:
-            raise BadRequest("The 'from' date is after the 'to' date; swap them.")
-        return cls(
-            user=args.get("user", "").strip() if staff else "",
-            problem=args.get("problem", "").strip(),
-            language=language,
-            verdict=verdict,
-            status=status,
-            date_from=date_from,
-            date_to=date_to,
-        )
-
-    def apply(self, query: Select[tuple[Submission]]) -> Select[tuple[Submission]]:
-        """Return ``query`` narrowed to these filters."""
-        if self.user:
-            pattern = "%" + self.user.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            query = query.where(
-                Submission.user_id.in_(
-                    select(User.id).where(User.email.ilike(pattern + "%", escape="\\"))
-                )
-            )
-        if self.problem:
-            query = query.where(
-                Submission.problem_id.in_(select(Problem.id).where(Problem.slug == self.problem))
-            )
-        if self.language:
-            query = query.where(Submission.language == self.language)
-        if self.verdict:
-            query = query.where(Submission.verdict == self.verdict)
-        if self.status:
-            query = query.where(Submission.status == Status(self.status))
-        if self.date_from:
-            query = query.where(Submission.created_at >= _midnight(self.date_from))
-        if self.date_to:
-            query = query.where(Submission.created_at < _midnight(self.date_to + timedelta(days=1)))
-        return query
-
-    def query_args(self) -> dict[str, str]:
-        """Return the filters as query arguments (for the pagination links)."""
-        values = {
-            "user": self.user,
-            "problem": self.problem,
-            "language": self.language,
-            "verdict": self.verdict,
-            "status": self.status,
-            "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "",
-        }
-        return {name: value for name, value in values.items() if value}
-
-
-def _parse_day(args: Mapping[str, str], name: str) -> date | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else _bad_day(name, raw)
-    except ValueError:
-        return _bad_day(name, raw)
-
-
-def _bad_day(name: str, raw: str) -> date:
-    raise BadRequest(f"The {name!r} date {raw!r} is not a day; write it as YYYY-MM-DD.")
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def _parse_page(args: Mapping[str, str]) -> int:
-    raw = args.get("page", "1").strip() or "1"
-    # isdigit() alone accepts digits int() refuses (superscripts like "²").
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_PAGE)):
-        raise BadRequest(f"The page {raw!r} is not a page number; use 1, 2, 3...")
-    number = int(raw)
-    if not 1 <= number <= MAX_PAGE:
-        raise BadRequest(f"The page {raw!r} is not a page number; use 1 to {MAX_PAGE}.")
-    return number
-
-
 @bp.get("/submissions")
 @login_required
 async def index() -> ResponseReturnValue:
     """List the user's own submissions (staff: everyone's, filterable), newest first."""
     account = await _signed_in()
-    filters = SubmissionFilters.parse(request.args, staff=account.is_staff)
-    page = _parse_page(request.args)
-    query = filters.apply(select(Submission))
-    if not account.is_staff:
-        query = query.where(Submission.user_id == account.id)
+    filters = SubmissionFilters.from_page_args(request.args, account)
+    page = parse_page(request.args)
     async with get_db().session() as db:
-        total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await db.scalars(
-            query.options(selectinload(Submission.user), selectinload(Submission.problem))
-            .order_by(Submission.created_at.desc(), Submission.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+        total = await count_submissions(db, filters)
+        submissions = await list_submissions(
+            db, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-        submissions = list(rows)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return await render_template(
         "submissions/index.html",
@@ -308,7 +190,7 @@ async def show(submission_id: int) -> ResponseReturnValue:
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
         state = await visible_state(db, submission_id, staff=account.is_staff)
-        history = await _judging_history(db, submission_id) if account.is_staff else []
+        history = await judging_history(db, submission_id) if account.is_staff else []
     if state is None:
         raise NotFound()
     sources = await asyncio.to_thread(
@@ -323,13 +205,6 @@ async def show(submission_id: int) -> ResponseReturnValue:
         history=history,
         staff=account.is_staff,
     )
-
-
-async def _judging_history(db: AsyncSession, submission_id: int) -> list[Judging]:
-    rows = await db.scalars(
-        select(Judging).where(Judging.submission_id == submission_id).order_by(Judging.id)
-    )
-    return list(rows)
 
 
 def _test_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -400,7 +275,7 @@ async def rejudge_all(slug: str) -> ResponseReturnValue:
     """Judge every submission of a problem again."""
     account = await _signed_in()
     async with get_db().session() as db:
-        problem = await db.scalar(select(Problem).where(Problem.slug == slug))
+        problem = await get_visible_problem(db, slug, account)  # staff see every problem
     if problem is None:
         raise NotFound()
     count = await rejudge_problem(current_app, problem.id, account)
@@ -424,7 +299,7 @@ async def live(submission_id: int) -> None:
         await websocket.close(CLOSE_POLICY_VIOLATION, "sign in first")
         return
     async with get_db().session() as db:
-        owner_id = await db.scalar(select(Submission.user_id).where(Submission.id == submission_id))
+        owner_id = await submission_owner(db, submission_id)
     if owner_id is None or not (account.is_staff or owner_id == account.id):
         await websocket.close(CLOSE_NOT_FOUND, "no such submission")
         return
@@ -452,11 +327,8 @@ async def _visible_submission(
     db: AsyncSession, submission_id: int, account: User, *, with_files: bool = False
 ) -> Submission:
     """Return the submission if ``account`` may see it; 404 otherwise (existence not leaked)."""
-    options = [selectinload(Submission.problem), selectinload(Submission.user)]
-    if with_files:
-        options.append(selectinload(Submission.files))
-    submission = await db.get(Submission, submission_id, options=options)
-    if submission is None or not (account.is_staff or submission.user_id == account.id):
+    submission = await get_visible_submission(db, submission_id, account, with_files=with_files)
+    if submission is None:
         raise NotFound()
     return submission
 
