@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from quart import Blueprint, Quart, ResponseReturnValue, current_app, request, url_for
-from quart_auth import Unauthorized, login_required
+from quart_auth import login_required
 from quart_schema import (
     RequestSchemaValidationError,
     document_response,
@@ -47,7 +47,7 @@ from service.api.models import (
     SubmissionSummaryOut,
     UserOut,
 )
-from service.auth.current import current_account, staff_required
+from service.auth.current import Surface, require_account, staff_required
 from service.db import get_db
 from service.evaluator.languages import offered_languages
 from service.models import User
@@ -84,14 +84,6 @@ def errors(*statuses: int) -> Callable[[F], F]:
     return decorate
 
 
-async def signed_in() -> User:
-    """Return the request's user (by token or cookie), or raise 401."""
-    account = await current_account()
-    if account is None:
-        raise Unauthorized()
-    return account
-
-
 # -- who and what ---------------------------------------------------------------------------
 
 
@@ -101,7 +93,7 @@ async def signed_in() -> User:
 @validate_response(UserOut)
 async def me() -> UserOut:
     """Return the signed-in user."""
-    return UserOut.of(await signed_in())
+    return UserOut.of(await require_account(Surface.API))
 
 
 @bp.get("/languages")
@@ -128,7 +120,7 @@ async def languages() -> LanguageList:
 @validate_response(ProblemPage)
 async def list_problems(query_args: PageQuery) -> ProblemPage:
     """List the problems you may see, by problem set and name, a page at a time."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     async with get_db().session() as db:
         total = await count_visible_problems(db, account)
         problems = await list_visible_problems(
@@ -151,7 +143,7 @@ async def list_problems(query_args: PageQuery) -> ProblemPage:
 @validate_response(ProblemDetailOut)
 async def get_problem(slug: str) -> ProblemDetailOut:
     """Return one problem with its statement (hidden problems only for staff)."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     async with get_db().session() as db:
         problem = await get_visible_problem(db, slug, account)
     if problem is None:
@@ -166,7 +158,7 @@ async def get_problem(slug: str) -> ProblemDetailOut:
 @validate_response(ImportOut, 200)
 async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
     """Import a problem package (staff): 201 for a new problem, 200 for a re-import."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     form = await request.form
     try:
         options = ImportForm.model_validate(
@@ -232,7 +224,7 @@ def _location(submission_id: int) -> dict[str, str]:
 @validate_response(SubmissionOut, 202)
 async def create_submission(data: SubmissionIn) -> tuple[SubmissionOut, int, dict[str, str]]:
     """Submit a program: 202 with the queued submission and its Location."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     submission = await submit(
         current_app, account, data.problem, data.language, data.encoded_files()
     )
@@ -247,7 +239,7 @@ async def create_submission(data: SubmissionIn) -> tuple[SubmissionOut, int, dic
 @validate_response(BatchOut)
 async def create_submissions(data: BatchIn) -> BatchOut:
     """Submit up to 20 programs; each result is 202 with its submission, or an error."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     items = [
         SubmissionItem(item.problem, item.language, item.encoded_files())
         for item in data.submissions
@@ -271,7 +263,7 @@ async def create_submissions(data: BatchIn) -> BatchOut:
 @validate_response(SubmissionPage)
 async def list_submissions(query_args: SubmissionQuery) -> SubmissionPage:
     """List your submissions (staff: everyone's), newest first, filtered and paginated."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     filters = SubmissionFilters.from_api_args(
         account,
         problem=query_args.problem,
@@ -301,7 +293,7 @@ async def list_submissions(query_args: SubmissionQuery) -> SubmissionPage:
 @validate_response(SubmissionOut)
 async def get_submission(submission_id: int) -> SubmissionOut:
     """Return a submission with each test's result (yours; staff: anyone's)."""
-    return await _visible_state(submission_id, await signed_in())
+    return await _visible_state(submission_id, await require_account(Surface.API))
 
 
 @bp.post(f"/submissions/<{ID}:submission_id>/rejudge")
@@ -310,7 +302,7 @@ async def get_submission(submission_id: int) -> SubmissionOut:
 @validate_response(SubmissionOut, 202)
 async def rejudge_submission(submission_id: int) -> tuple[SubmissionOut, int, dict[str, str]]:
     """Judge a submission again (staff); the earlier judgings are kept."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     await rejudge(current_app, submission_id, account)
     state = await _visible_state(submission_id, account)
     return state, 202, _location(submission_id)
@@ -321,7 +313,7 @@ async def rejudge_submission(submission_id: int) -> tuple[SubmissionOut, int, di
 @errors(401, 404)
 async def submission_events(submission_id: int) -> ResponseReturnValue:
     """Stream a submission's live events as Server-Sent Events, starting with a snapshot."""
-    account = await signed_in()
+    account = await require_account(Surface.API)
     await _visible_state(submission_id, account)  # 404 before the stream starts
     app: Quart = current_app._get_current_object()
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -35,7 +35,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from service.app import get_settings
-from service.auth import current_account, login_required, staff_required
+from service.auth import (
+    CLOSE_POLICY_VIOLATION,
+    Surface,
+    login_required,
+    require_account,
+    staff_required,
+)
 from service.db import get_db
 from service.evaluator.languages import OfferedLanguage, offered_languages
 from service.evaluator.verdicts import Verdict
@@ -61,8 +67,7 @@ bp = Blueprint("submissions", __name__)
 
 PAGE_SIZE = 50
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
-# WebSocket close codes: 1008 is "policy violation"; 4404 is ours for "no such submission".
-CLOSE_POLICY_VIOLATION = 1008
+#: The WebSocket close code of "no such submission" (ours; 1008 refuses everything else).
 CLOSE_NOT_FOUND = 4404
 
 
@@ -73,7 +78,7 @@ CLOSE_NOT_FOUND = 4404
 @login_required
 async def create(slug: str) -> ResponseReturnValue:
     """Submit the form's source text or uploaded files, then show the submission."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     form = await request.form
     uploads = (await request.files).getlist("files")
     language = form.get("language", "").strip()
@@ -148,7 +153,7 @@ async def _languages() -> tuple[OfferedLanguage, ...]:
 @login_required
 async def index() -> ResponseReturnValue:
     """List the user's own submissions (staff: everyone's, filterable), newest first."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     filters = SubmissionFilters.from_page_args(request.args, account)
     page = parse_page(request.args)
     async with get_db().session() as db:
@@ -186,7 +191,7 @@ def _page_url(filters: SubmissionFilters) -> Any:
 @login_required
 async def show(submission_id: int) -> ResponseReturnValue:
     """Show a submission: progress, test results, compile output and the highlighted source."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
         state = await visible_state(db, submission_id, staff=account.is_staff)
@@ -227,7 +232,7 @@ async def pygments_css() -> ResponseReturnValue:
 @login_required
 async def state(submission_id: int) -> ResponseReturnValue:
     """Return the submission's state as JSON (the live page polls this without WebSockets)."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         await _visible_submission(db, submission_id, account)
         current = await visible_state(db, submission_id, staff=account.is_staff)
@@ -242,7 +247,7 @@ async def state(submission_id: int) -> ResponseReturnValue:
 @login_required
 async def source(submission_id: int) -> ResponseReturnValue:
     """Download the source: the single file as text, or every file in a zip."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
     download = source_download(
@@ -260,7 +265,7 @@ async def source(submission_id: int) -> ResponseReturnValue:
 @staff_required
 async def rejudge_one(submission_id: int) -> ResponseReturnValue:
     """Judge a submission again (a new judging; the old ones stay in the history)."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     try:
         await rejudge(current_app, submission_id, account)
     except SubmissionRefused:  # no such submission
@@ -273,7 +278,7 @@ async def rejudge_one(submission_id: int) -> ResponseReturnValue:
 @staff_required
 async def rejudge_all(slug: str) -> ResponseReturnValue:
     """Judge every submission of a problem again."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         problem = await get_visible_problem(db, slug, account)  # staff see every problem
     if problem is None:
@@ -294,10 +299,7 @@ async def live(submission_id: int) -> None:
     if not origin_allowed(websocket.headers.get("Origin"), public_url):
         await websocket.close(CLOSE_POLICY_VIOLATION, "cross-site WebSocket refused")
         return
-    account = await current_account()
-    if account is None:
-        await websocket.close(CLOSE_POLICY_VIOLATION, "sign in first")
-        return
+    account = await require_account(Surface.WEBSOCKET)
     async with get_db().session() as db:
         owner_id = await submission_owner(db, submission_id)
     if owner_id is None or not (account.is_staff or owner_id == account.id):
@@ -315,12 +317,6 @@ async def live(submission_id: int) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-async def _signed_in() -> User:
-    account = await current_account()
-    assert account is not None  # login_required or staff_required ran first
-    return account
 
 
 async def _visible_submission(
