@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,6 +160,10 @@ class SubmissionFilters:
             "to": self.date_to.isoformat() if self.date_to else "",
         }
         return {name: value for name, value in values.items() if value}
+
+    def page_url(self, number: int) -> str:
+        """Return the link to page ``number`` of the list with these filters."""
+        return "/submissions?" + urlencode({**self.query_args(), "page": number})
 
 
 def _escape_like(text: str) -> str:

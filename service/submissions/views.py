@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import aclosing
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +30,6 @@ from quart import (
     websocket,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from service.app import get_settings
@@ -49,6 +47,7 @@ from service.models import Status, Submission, User
 from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
 from service.submissions.download import source_download
+from service.submissions.form import files_from_form
 from service.submissions.highlight import highlight_files, stylesheet
 from service.submissions.live import Change, Snapshot, follow
 from service.submissions.queries import (
@@ -85,39 +84,11 @@ async def create(slug: str) -> ResponseReturnValue:
     source = form.get("source", "")
     limit = get_settings(current_app).max_source_bytes
     try:
-        files = _files_from_form(source, uploads, limit)
+        files = files_from_form(source, uploads, limit)
         submission = await submit(current_app, account, slug, language, files)
     except SubmissionRefused as refusal:
         return await _refused(slug, refusal, language, source)
     return redirect(url_for("submissions.show", submission_id=submission.id), 303)
-
-
-def _files_from_form(
-    source: str, uploads: Sequence[FileStorage], limit: int
-) -> list[tuple[str, bytes]]:
-    """Return the submitted files: the editor's text (named by the pipeline) or the uploads."""
-    files: list[tuple[str, bytes]] = []
-    for upload in uploads:
-        if not upload.filename:
-            continue  # the browser sends an empty part when no file was chosen
-        # One byte over the limit is enough for the pipeline to refuse it as too large.
-        content = upload.read(limit + 1)
-        files.append((PurePosixPath(upload.filename.replace("\\", "/")).name, content))
-    has_text = bool(source.strip())
-    if files and has_text:
-        raise SubmissionRefused(
-            422, "both_sources", "Send either the text in the editor or files, not both."
-        )
-    if has_text:
-        # Browsers send a textarea's lines with CRLF; programs (and shell scripts) expect LF.
-        return [("", source.replace("\r\n", "\n").encode("utf-8"))]
-    if not files:
-        raise SubmissionRefused(
-            422,
-            "empty_source",
-            "The submission is empty: write code in the editor or choose files.",
-        )
-    return files
 
 
 async def _refused(
@@ -169,19 +140,12 @@ async def index() -> ResponseReturnValue:
         page=page,
         pages=pages,
         total=total,
-        page_url=_page_url(filters),
+        page_url=filters.page_url,
         verdicts=list(Verdict.__members__),
         statuses=[member.value for member in Status],
         languages=await _languages(),
         staff=account.is_staff,
     )
-
-
-def _page_url(filters: SubmissionFilters) -> Any:
-    def page_url(number: int) -> str:
-        return "/submissions?" + urlencode({**filters.query_args(), "page": number})
-
-    return page_url
 
 
 # ---------------------------------------------------------------- one submission
