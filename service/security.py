@@ -1,4 +1,5 @@
-"""Web hygiene: CSRF tokens on state-changing requests and security headers on every response.
+"""Web hygiene: CSRF tokens on state-changing requests, security headers on every response,
+and the Origin check that keeps other sites off the WebSockets.
 
 A random token is kept in the signed Quart session and rendered into forms with the
 ``csrf_token()`` template global. Every POST, PUT, PATCH and DELETE must send it back as the
@@ -14,6 +15,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from quart import Quart, Response, current_app, request, session
 from werkzeug.exceptions import BadRequest
@@ -93,6 +95,27 @@ async def check_csrf() -> None:
 def _is_exempt() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, EXEMPT_ATTRIBUTE, False))
+
+
+def origin_allowed(origin: str | None, public_url: str) -> bool:
+    """Return whether a WebSocket's Origin is absent (not a browser) or the site itself.
+
+    Browsers send cookies on cross-site WebSocket handshakes and no CSRF token rides along,
+    so the Origin header is what tells the site's own pages from another site's.
+    """
+    if origin is None:
+        return True
+    return _origin_of(origin) == _origin_of(public_url)
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url.strip().lower())
+    try:
+        port = parts.port
+    except ValueError:
+        return ("invalid", "", None)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.scheme, parts.hostname or "", port or default_port)
 
 
 def security_headers(settings: Settings) -> Callable[[Response], Response]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from service.admin.export import csv_filename, scores_csv
 from service.admin.people import list_people
 from service.admin.scores import problem_sets, score_table
-from service.auth import current_account, staff_required
+from service.auth import Surface, require_account, staff_required
 from service.auth.current import RoleGate
 from service.auth.users import set_disabled, set_role
 from service.db import get_db
@@ -58,8 +58,7 @@ async def users() -> ResponseReturnValue:
 
 
 async def _target_and_actor(user_id: int) -> tuple[User, User]:
-    actor = await current_account()
-    assert actor is not None  # admin_required ran first
+    actor = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         target = (await db.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
     if target is None:

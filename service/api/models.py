@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.models import Problem, User
+from service.models import Problem, Submission, User
 
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
@@ -232,6 +232,21 @@ class SubmissionSummaryOut(BaseModel):
     verdict: str | None
     score: float | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, submission: Submission) -> SubmissionSummaryOut:
+        """Describe ``submission`` (its problem and user loaded)."""
+        user = submission.user
+        return cls(
+            id=submission.id,
+            problem=submission.problem.slug,
+            user=SubmissionUserOut(id=user.id, name=user.name, email=user.email),
+            language=submission.language,
+            status=submission.status.value,
+            verdict=submission.verdict,
+            score=submission.score,
+            created_at=submission.created_at,
+        )
 
 
 class SubmissionPage(BaseModel):

@@ -1,78 +1,33 @@
-"""The ``api`` blueprint: /api/v1 views, thin over the problems and submissions services.
+"""The ``api`` blueprint (/api/v1), what its views share, and who-and-what: /me, /languages.
 
 Every view authenticates first (Bearer token, or the browser's session cookie plus the CSRF
 header on state-changing calls), then validates its input against a pydantic model, and
-returns a response model instance. Errors are JSON ``{"error", "message"}``.
+returns a response model instance. Errors are JSON ``{"error", "message"}``. The problem and
+submission views live in ``service.api.problems`` and ``service.api.submissions``, on this
+same blueprint.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-from quart import Blueprint, Quart, ResponseReturnValue, current_app, request, url_for
-from quart_auth import Unauthorized, login_required
-from quart_schema import (
-    RequestSchemaValidationError,
-    document_response,
-    security_scheme,
-    validate_querystring,
-    validate_request,
-    validate_response,
-)
-from sqlalchemy import ColumnElement, func, select
-from werkzeug.exceptions import NotFound
+from quart import Blueprint
+from quart_auth import login_required
+from quart_schema import document_response, security_scheme, validate_response
 
-from service.api.errors import ApiError, register_blueprint_handlers
-from service.api.models import (
-    BatchIn,
-    BatchItemOut,
-    BatchOut,
-    ErrorOut,
-    ImportForm,
-    ImportOut,
-    LanguageList,
-    LanguageOut,
-    PageQuery,
-    ProblemDetailOut,
-    ProblemOut,
-    ProblemPage,
-    SubmissionIn,
-    SubmissionOut,
-    SubmissionPage,
-    SubmissionQuery,
-    SubmissionSummaryOut,
-    SubmissionUserOut,
-    UserOut,
-)
-from service.auth.current import current_account, staff_required
-from service.config import get_settings
-from service.db import get_db
+from service.api.errors import register_blueprint_handlers
+from service.api.models import ErrorOut, LanguageList, LanguageOut, UserOut
+from service.auth.current import Surface, require_account
 from service.evaluator import offered_languages
-from service.events import get_broker
-from service.models import Problem, Submission, User
-from service.problems.importer import import_upload
-from service.problems.queries import (
-    count_visible_problems,
-    get_visible_problem,
-    list_visible_problems,
-)
-from service.submissions.service import SubmissionItem, rejudge, submit, submit_batch
-from service.submissions.state import redact_event, visible_state
-from service.submissions.validation import SubmissionRefused
+from service.submissions.queries import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_blueprint_handlers(bp)
 
-#: Ids beyond this are not looked up (the database's integers are 64-bit at most).
-MAX_ID = 2**31 - 1
+#: The route converter of an id in a path (larger ids are not looked up).
 ID = f"int(max={MAX_ID})"
-#: Seconds an idle event stream waits before it re-reads the state (another process may be
-#: judging: the broker carries only this process's events) or else sends a keep-alive comment.
-RECHECK_SECONDS = 5.0
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,14 +43,6 @@ def errors(*statuses: int) -> Callable[[F], F]:
     return decorate
 
 
-async def signed_in() -> User:
-    """Return the request's user (by token or cookie), or raise 401."""
-    account = await current_account()
-    if account is None:
-        raise Unauthorized()
-    return account
-
-
 # -- who and what ---------------------------------------------------------------------------
 
 
@@ -105,7 +52,7 @@ async def signed_in() -> User:
 @validate_response(UserOut)
 async def me() -> UserOut:
     """Return the signed-in user."""
-    return UserOut.of(await signed_in())
+    return UserOut.of(await require_account(Surface.API))
 
 
 @bp.get("/languages")
@@ -120,292 +67,3 @@ async def languages() -> LanguageList:
             for item in offered
         ]
     )
-
-
-# -- problems -------------------------------------------------------------------------------
-
-
-@bp.get("/problems")
-@login_required
-@errors(401, 422)
-@validate_querystring(PageQuery)
-@validate_response(ProblemPage)
-async def list_problems(query_args: PageQuery) -> ProblemPage:
-    """List the problems you may see, by problem set and name, a page at a time."""
-    account = await signed_in()
-    async with get_db().session() as db:
-        total = await count_visible_problems(db, account)
-        problems = await list_visible_problems(
-            db,
-            account,
-            limit=query_args.per_page,
-            offset=(query_args.page - 1) * query_args.per_page,
-        )
-    return ProblemPage(
-        items=[ProblemOut.of(problem) for problem in problems],
-        page=query_args.page,
-        per_page=query_args.per_page,
-        total=total,
-    )
-
-
-@bp.get("/problems/<slug>")
-@login_required
-@errors(401, 404)
-@validate_response(ProblemDetailOut)
-async def get_problem(slug: str) -> ProblemDetailOut:
-    """Return one problem with its statement (hidden problems only for staff)."""
-    account = await signed_in()
-    async with get_db().session() as db:
-        problem = await get_visible_problem(db, slug, account)
-    if problem is None:
-        raise NotFound(f"There is no problem {slug!r}.")
-    return ProblemDetailOut.of(problem)
-
-
-@bp.post("/problems")
-@staff_required
-@errors(400, 401, 403, 413, 422)
-@validate_response(ImportOut, 201)
-@validate_response(ImportOut, 200)
-async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
-    """Import a problem package (staff): 201 for a new problem, 200 for a re-import."""
-    account = await signed_in()
-    form = await request.form
-    try:
-        options = ImportForm.model_validate(
-            {key: form[key] for key in ImportForm.model_fields if form.get(key, "") != ""}
-        )
-    except ValidationError as error:
-        raise RequestSchemaValidationError(error) from None
-    upload = (await request.files).get("package")
-    if upload is None or not upload.filename:
-        raise ApiError(
-            422,
-            "package_missing",
-            "Send the package .zip as the multipart/form-data file field 'package'.",
-        )
-    async with get_db().session() as db:
-        result = await import_upload(
-            db,
-            get_settings(current_app),
-            upload.filename,
-            upload.stream,
-            imported_by=account,
-            verify=options.verify,
-            hidden=True if options.hidden else None,
-            problem_set=options.problem_set,
-            slug=options.slug,
-        )
-    body = ImportOut(
-        problem=ProblemDetailOut.of(result.problem),
-        created=result.created,
-        changed=result.changed,
-        package_hash=result.package_hash,
-    )
-    location = url_for("api.get_problem", slug=result.problem.slug)
-    return body, 201 if result.created else 200, {"Location": location}
-
-
-# -- submissions ----------------------------------------------------------------------------
-
-
-async def _state(app: Quart, submission_id: int, *, staff: bool) -> SubmissionOut | None:
-    async with get_db(app).session() as db:
-        state = await visible_state(db, submission_id, staff=staff)
-    return None if state is None else SubmissionOut.model_validate(state)
-
-
-async def _visible_state(submission_id: int, account: User) -> SubmissionOut:
-    state = await _state(current_app, submission_id, staff=account.is_staff)
-    if state is None or (state.user.id != account.id and not account.is_staff):
-        raise NotFound(f"There is no submission {submission_id}.")
-    return state
-
-
-def _location(submission_id: int) -> dict[str, str]:
-    return {"Location": url_for("api.get_submission", submission_id=submission_id)}
-
-
-@bp.post("/submissions")
-@login_required
-@errors(400, 401, 404, 413, 422, 429)
-@validate_request(SubmissionIn)
-@validate_response(SubmissionOut, 202)
-async def create_submission(data: SubmissionIn) -> tuple[SubmissionOut, int, dict[str, str]]:
-    """Submit a program: 202 with the queued submission and its Location."""
-    account = await signed_in()
-    submission = await submit(
-        current_app, account, data.problem, data.language, data.encoded_files()
-    )
-    state = await _visible_state(submission.id, account)
-    return state, 202, _location(submission.id)
-
-
-@bp.post("/submissions/batch")
-@login_required
-@errors(400, 401, 422)
-@validate_request(BatchIn)
-@validate_response(BatchOut)
-async def create_submissions(data: BatchIn) -> BatchOut:
-    """Submit up to 20 programs; each result is 202 with its submission, or an error."""
-    account = await signed_in()
-    items = [
-        SubmissionItem(item.problem, item.language, item.encoded_files())
-        for item in data.submissions
-    ]
-    results: list[BatchItemOut] = []
-    for outcome in await submit_batch(current_app, account, items):
-        if isinstance(outcome, SubmissionRefused):
-            results.append(
-                BatchItemOut(status=outcome.status, error=outcome.code, message=outcome.message)
-            )
-        else:
-            state = await _visible_state(outcome.id, account)
-            results.append(BatchItemOut(status=202, submission=state))
-    return BatchOut(results=results)
-
-
-@bp.get("/submissions")
-@login_required
-@errors(401, 422)
-@validate_querystring(SubmissionQuery)
-@validate_response(SubmissionPage)
-async def list_submissions(query_args: SubmissionQuery) -> SubmissionPage:
-    """List your submissions (staff: everyone's), newest first, filtered and paginated."""
-    account = await signed_in()
-    conditions = _submission_filters(query_args, account)
-    async with get_db().session() as db:
-        total = await db.scalar(
-            select(func.count())
-            .select_from(Submission)
-            .join(Problem, Submission.problem_id == Problem.id)
-            .join(User, Submission.user_id == User.id)
-            .where(*conditions)
-        )
-        rows = (
-            await db.execute(
-                select(Submission, Problem.slug, User)
-                .join(Problem, Submission.problem_id == Problem.id)
-                .join(User, Submission.user_id == User.id)
-                .where(*conditions)
-                .order_by(Submission.id.desc())
-                .offset((query_args.page - 1) * query_args.per_page)
-                .limit(query_args.per_page)
-            )
-        ).all()
-    items = [
-        SubmissionSummaryOut(
-            id=submission.id,
-            problem=slug,
-            user=SubmissionUserOut(id=user.id, name=user.name, email=user.email),
-            language=submission.language,
-            status=submission.status.value,
-            verdict=submission.verdict,
-            score=submission.score,
-            created_at=submission.created_at,
-        )
-        for submission, slug, user in rows
-    ]
-    return SubmissionPage(
-        items=items, page=query_args.page, per_page=query_args.per_page, total=int(total or 0)
-    )
-
-
-def _submission_filters(query: SubmissionQuery, account: User) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if not account.is_staff:
-        conditions.append(Submission.user_id == account.id)
-    if query.problem:
-        conditions.append(Problem.slug == query.problem)
-    if query.user:
-        wanted = query.user.strip()
-        if wanted.isdecimal() and len(wanted) <= len(str(MAX_ID)):
-            conditions.append(User.id == int(wanted))
-        else:
-            conditions.append(func.lower(User.email) == wanted.lower())
-    if query.verdict:
-        conditions.append(Submission.verdict == query.verdict.upper())
-    if query.language:
-        conditions.append(Submission.language == query.language)
-    return conditions
-
-
-@bp.get(f"/submissions/<{ID}:submission_id>")
-@login_required
-@errors(401, 404)
-@validate_response(SubmissionOut)
-async def get_submission(submission_id: int) -> SubmissionOut:
-    """Return a submission with each test's result (yours; staff: anyone's)."""
-    return await _visible_state(submission_id, await signed_in())
-
-
-@bp.post(f"/submissions/<{ID}:submission_id>/rejudge")
-@staff_required
-@errors(401, 403, 404)
-@validate_response(SubmissionOut, 202)
-async def rejudge_submission(submission_id: int) -> tuple[SubmissionOut, int, dict[str, str]]:
-    """Judge a submission again (staff); the earlier judgings are kept."""
-    account = await signed_in()
-    await rejudge(current_app, submission_id, account)
-    state = await _visible_state(submission_id, account)
-    return state, 202, _location(submission_id)
-
-
-@bp.get(f"/submissions/<{ID}:submission_id>/events")
-@login_required
-@errors(401, 404)
-async def submission_events(submission_id: int) -> ResponseReturnValue:
-    """Stream a submission's live events as Server-Sent Events, starting with a snapshot."""
-    account = await signed_in()
-    await _visible_state(submission_id, account)  # 404 before the stream starts
-    app: Quart = current_app._get_current_object()
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    response = current_app.response_class(
-        _event_stream(app, submission_id, staff=account.is_staff),
-        mimetype="text/event-stream",
-        headers=headers,
-    )
-    response.timeout = None  # the stream lasts as long as the judging
-    return response
-
-
-async def _event_stream(app: Quart, submission_id: int, *, staff: bool) -> AsyncIterator[bytes]:
-    # Subscribe before reading the snapshot, so no event falls between the two.
-    async with get_broker(app).subscribe(submission_id) as subscription:
-        snapshot = await _state(app, submission_id, staff=staff)
-        if snapshot is None:
-            return
-        yield _sse("snapshot", snapshot.model_dump(mode="json"))
-        events = aiter(subscription)
-        while snapshot.status != "done":
-            try:
-                event = await asyncio.wait_for(anext(events), RECHECK_SECONDS)
-            except StopAsyncIteration:  # the app is shutting down
-                return
-            except TimeoutError:
-                # No event here for a while: the judging may run in another process.
-                latest = await _state(app, submission_id, staff=staff)
-                if latest is None:
-                    return
-                if latest == snapshot:
-                    yield b": keep-alive\n\n"
-                else:
-                    snapshot = latest
-                    yield _sse("snapshot", snapshot.model_dump(mode="json"))
-                continue
-            yield _sse(str(event.get("type", "message")), redact_event(event, staff=staff))
-            if event.get("type") == "done":
-                return
-            if subscription.lagged:  # events were dropped: resend the whole state
-                subscription.lagged = False
-                latest = await _state(app, submission_id, staff=staff)
-                if latest is None:
-                    return
-                snapshot = latest
-                yield _sse("snapshot", snapshot.model_dump(mode="json"))
-
-
-def _sse(kind: str, data: dict[str, Any]) -> bytes:
-    payload = json.dumps(data, separators=(",", ":"), default=str)
-    return f"event: {kind}\ndata: {payload}\n\n".encode()

@@ -1,21 +1,35 @@
 """Sign-in with Google (or any OIDC provider) and server-side login sessions.
 
 ``init_app`` wires Quart-Auth (the cookie carries only an opaque session id), the ``auth``
-blueprint, the provider client's lifetime, the ``user`` template variable and the 401 handler.
+blueprint, the provider client's lifetime, the ``user`` template variable and the answer to a
+signed-out request (per :class:`Surface`: a sign-in redirect, 401 JSON or a closed WebSocket).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
-from quart import Quart, ResponseReturnValue, redirect, request, url_for
+from quart import (
+    Quart,
+    ResponseReturnValue,
+    has_websocket_context,
+    redirect,
+    request,
+    url_for,
+    websocket,
+)
+from quart.typing import ErrorHandlerCallable
 from quart_auth import Unauthorized, login_required
 
 from service.auth.current import (
+    CLOSE_POLICY_VIOLATION,
     SessionAuth,
     SessionUser,
+    SignInRequired,
+    Surface,
     current_account,
+    require_account,
     session_user,
     staff_required,
 )
@@ -26,11 +40,15 @@ from service.auth.views import bp
 from service.config import get_settings
 
 __all__ = [
+    "CLOSE_POLICY_VIOLATION",
     "SessionUser",
+    "SignInRequired",
+    "Surface",
     "current_account",
     "get_auth_state",
     "init_app",
     "login_required",
+    "require_account",
     "session_user",
     "staff_required",
 ]
@@ -77,7 +95,9 @@ def init_app(app: Quart) -> AuthState:
     app.after_serving(provider.close)
     app.before_request(_resolve_session)
     app.context_processor(_inject_user)
-    app.register_error_handler(Unauthorized, _unauthorized)
+    # For a WebSocket the handler closes the socket and returns None, after which Quart sends
+    # nothing more; Flask's handler type only knows handlers that return a response.
+    app.register_error_handler(Unauthorized, cast(ErrorHandlerCallable, _unauthorized))
     return state
 
 
@@ -92,8 +112,22 @@ async def _inject_user() -> dict[str, Any]:
     return {"user": await current_account()}
 
 
-async def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+async def _unauthorized(error: Unauthorized) -> ResponseReturnValue | None:
+    # require_account names its surface; the login_required and RoleGate decorators do not,
+    # so their refusal follows the request (an API path or a JSON client get JSON).
+    surface = error.surface if isinstance(error, SignInRequired) else _surface_of_request()
+    if surface is Surface.WEBSOCKET:
+        await websocket.close(CLOSE_POLICY_VIOLATION, "sign in first")
+        return None
+    if surface is Surface.API:
         return {"error": "unauthorized", "message": "Sign in first, then retry."}, 401
     target = request.full_path if request.method == "GET" else "/"
     return redirect(url_for("auth.login", next=safe_next(target.rstrip("?"))))
+
+
+def _surface_of_request() -> Surface:
+    if has_websocket_context():
+        return Surface.WEBSOCKET
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return Surface.API
+    return Surface.PAGE

@@ -17,7 +17,7 @@ from service.auth.api_tokens import (
     live_tokens,
     revoke_token,
 )
-from service.auth.current import current_account
+from service.auth.current import Surface, require_account
 from service.db import get_db
 from service.models import User
 
@@ -25,13 +25,6 @@ bp = Blueprint("account", __name__)
 
 #: Larger ids are not looked up (SQLite's integers overflow past 2**63).
 MAX_TOKEN_ID = 2**31 - 1
-
-
-async def _signed_in() -> User:
-    account = await current_account()
-    if account is None:  # login_required ran first; this only satisfies the type checker
-        abort(401)
-    return account
 
 
 async def _render(
@@ -62,14 +55,14 @@ async def _render(
 @login_required
 async def index() -> ResponseReturnValue:
     """Show the profile and the list of live access tokens."""
-    return await _render(await _signed_in())
+    return await _render(await require_account(Surface.PAGE))
 
 
 @bp.post("/account/tokens")
 @login_required
 async def create() -> ResponseReturnValue:
     """Create an access token and show it, once, on the page."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     name = (await request.form).get("name", "")
     async with get_db().session() as db:
         try:
@@ -84,7 +77,7 @@ async def create() -> ResponseReturnValue:
 @login_required
 async def revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of your own tokens (someone else's is not found)."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         token = await revoke_token(db, account, token_id)
         if token is None:

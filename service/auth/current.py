@@ -8,11 +8,16 @@ An API request (path under ``/api/``) that carries ``Authorization: Bearer`` is 
 token alone: the cookie is never consulted, so a forged cross-site request with a junk token
 cannot ride the browser's session (such requests skip the CSRF check). An invalid token
 raises InvalidToken (401) as soon as anything asks who is signed in.
+
+A view that needs someone signed in calls :func:`require_account` with its :class:`Surface`:
+signed out, an HTML page redirects to sign-in, the API answers 401 JSON and a WebSocket is
+closed (``service.auth`` answers the SignInRequired it raises).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from functools import wraps
 
 from quart import current_app, has_request_context, request
@@ -109,6 +114,34 @@ def session_user() -> SessionUser:
 async def current_account() -> User | None:
     """Return the signed-in user of this request, or None."""
     return await session_user().account
+
+
+class Surface(Enum):
+    """Where a view answers, which says how it refuses someone signed out."""
+
+    PAGE = "page"  # an HTML page: 302 to /login?next=<this page>
+    API = "api"  # the JSON API: 401 {"error": "unauthorized", "message": ...}
+    WEBSOCKET = "websocket"  # a WebSocket: closed with 1008 before it is accepted
+
+
+#: The WebSocket close code of a refused connection ("policy violation").
+CLOSE_POLICY_VIOLATION = 1008
+
+
+class SignInRequired(Unauthorized):
+    """Nobody is signed in where a view of ``surface`` needs someone."""
+
+    def __init__(self, surface: Surface) -> None:
+        super().__init__()
+        self.surface = surface
+
+
+async def require_account(surface: Surface) -> User:
+    """Return the signed-in user, or raise SignInRequired to refuse as ``surface`` does."""
+    account = await current_account()
+    if account is None:
+        raise SignInRequired(surface)
+    return account
 
 
 class RoleGate:

@@ -7,7 +7,7 @@ import logging
 from quart import Blueprint, ResponseReturnValue, redirect, render_template, request, session
 from quart_auth import login_required, login_user, logout_user
 
-from service.auth.current import SessionUser, session_user
+from service.auth.current import SessionUser, Surface, require_account, session_user
 from service.auth.errors import AccessDenied, FlowError, SignInError
 from service.auth.flows import pop_flow, start_flow
 from service.auth.redirects import DEFAULT_TARGET, safe_next
@@ -91,8 +91,7 @@ async def logout() -> ResponseReturnValue:
 @login_required
 async def logout_everywhere() -> ResponseReturnValue:
     """Revoke every session of the signed-in user, on every device."""
-    account = await session_user().account
-    assert account is not None  # login_required
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         count = await revoke_all_sessions(db, account.id)
         await db.commit()

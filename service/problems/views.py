@@ -23,7 +23,7 @@ from quart import (
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from service.auth import current_account, login_required, staff_required
+from service.auth import Surface, login_required, require_account, staff_required
 from service.config import get_settings
 from service.db import get_db
 from service.evaluator import OfferedLanguage, PackageError, ProblemPackage, offered_languages
@@ -53,12 +53,6 @@ class SampleText:
     answer_cut: bool
 
 
-async def _account() -> User:
-    user = await current_account()
-    assert user is not None  # login_required ran first
-    return user
-
-
 async def _visible_or_404(slug: str, user: User) -> Problem:
     async with get_db().session() as db:
         problem = await get_visible_problem(db, slug, user)
@@ -71,7 +65,7 @@ async def _visible_or_404(slug: str, user: User) -> Problem:
 @login_required
 async def problem_list() -> ResponseReturnValue:
     """List the problems the signed-in person may see."""
-    user = await _account()
+    user = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         problems = await list_visible_problems(db, user)
     return await render_template("problems/list.html", problems=problems)
@@ -81,7 +75,7 @@ async def problem_list() -> ResponseReturnValue:
 @login_required
 async def problem_page(slug: str) -> ResponseReturnValue:
     """Show a problem: statement, limits, samples, the submit form and recent submissions."""
-    user = await _account()
+    user = await require_account(Surface.PAGE)
     problem = await _visible_or_404(slug, user)
     async with get_db().session() as db:
         recent = (
@@ -146,7 +140,7 @@ def _preview(path: Path) -> tuple[str, bool]:
 @login_required
 async def statement_pdf_file(slug: str) -> ResponseReturnValue:
     """Send the problem's PDF statement, shown inline by the browser."""
-    problem = await _visible_or_404(slug, await _account())
+    problem = await _visible_or_404(slug, await require_account(Surface.PAGE))
     package = await _package(problem) if problem.statement_kind == "pdf" else None
     pdf = None if package is None else statement_pdf(package)
     if pdf is None:
@@ -180,7 +174,7 @@ async def import_form() -> ResponseReturnValue:
                 get_settings(current_app),
                 upload.filename,
                 upload.stream,
-                imported_by=await _account(),
+                imported_by=await require_account(Surface.PAGE),
                 verify=bool(chosen["verify"]),
                 hidden=True if chosen["hidden"] else None,
                 problem_set=str(chosen["problem_set"]) or None,

@@ -1,31 +1,24 @@
 """The ``submissions`` blueprint: the submit form's target, the lists, a submission's page,
 its source, staff rejudges, and live verdicts over a WebSocket (with a JSON polling fallback).
 
-Views parse the request, call the pipeline (``service.submissions.service``) or a small query
-here, and render; validation of what is submitted lives in the pipeline.
+Views parse the request, call the pipeline (``service.submissions.service``) or a query
+(``service.submissions.queries``), and render; validation of what is submitted lives in the
+pipeline, the live feed in ``service.submissions.live``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import math
-import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from pathlib import PurePosixPath
+from collections.abc import Mapping
+from contextlib import aclosing
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_for_filename
-from pygments.util import ClassNotFound
 from quart import (
     Blueprint,
+    Quart,
     Response,
     ResponseReturnValue,
     current_app,
@@ -36,38 +29,43 @@ from quart import (
     url_for,
     websocket,
 )
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
-from service.auth import current_account, login_required, staff_required
+from service.auth import (
+    CLOSE_POLICY_VIOLATION,
+    Surface,
+    login_required,
+    require_account,
+    staff_required,
+)
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator import (
-    OfferedLanguage,
-    UnknownLanguageError,
-    Verdict,
-    known_language,
-    offered_languages,
+from service.evaluator import OfferedLanguage, Verdict, offered_languages
+from service.models import Status, Submission, User
+from service.problems.queries import get_visible_problem
+from service.security import origin_allowed
+from service.submissions.download import source_download
+from service.submissions.form import files_from_form
+from service.submissions.highlight import highlight_files, stylesheet
+from service.submissions.live import Change, Snapshot, follow
+from service.submissions.queries import (
+    SubmissionFilters,
+    count_submissions,
+    get_visible_submission,
+    judging_history,
+    list_submissions,
+    parse_page,
+    submission_owner,
 )
-from service.events import get_broker
-from service.models import Judging, Problem, Status, Submission, User
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
-from service.submissions.state import redact_event, visible_state
+from service.submissions.state import visible_state
 
 bp = Blueprint("submissions", __name__)
 
 PAGE_SIZE = 50
-#: Pages beyond this are refused (no list is that long; it keeps the offset small).
-MAX_PAGE = 10**6
-#: Seconds a live view waits for an event before it re-reads the state from the database:
-#: the broker only carries this process's judgings, another process may be judging.
-LIVE_RECHECK_SECONDS = 5.0
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
-# WebSocket close codes: 1008 is "policy violation"; 4404 is ours for "no such submission".
-CLOSE_POLICY_VIOLATION = 1008
+#: The WebSocket close code of "no such submission" (ours; 1008 refuses everything else).
 CLOSE_NOT_FOUND = 4404
 
 
@@ -78,46 +76,18 @@ CLOSE_NOT_FOUND = 4404
 @login_required
 async def create(slug: str) -> ResponseReturnValue:
     """Submit the form's source text or uploaded files, then show the submission."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     form = await request.form
     uploads = (await request.files).getlist("files")
     language = form.get("language", "").strip()
     source = form.get("source", "")
     limit = get_settings(current_app).max_source_bytes
     try:
-        files = _files_from_form(source, uploads, limit)
+        files = files_from_form(source, uploads, limit)
         submission = await submit(current_app, account, slug, language, files)
     except SubmissionRefused as refusal:
         return await _refused(slug, refusal, language, source)
     return redirect(url_for("submissions.show", submission_id=submission.id), 303)
-
-
-def _files_from_form(
-    source: str, uploads: Sequence[FileStorage], limit: int
-) -> list[tuple[str, bytes]]:
-    """Return the submitted files: the editor's text (named by the pipeline) or the uploads."""
-    files: list[tuple[str, bytes]] = []
-    for upload in uploads:
-        if not upload.filename:
-            continue  # the browser sends an empty part when no file was chosen
-        # One byte over the limit is enough for the pipeline to refuse it as too large.
-        content = upload.read(limit + 1)
-        files.append((PurePosixPath(upload.filename.replace("\\", "/")).name, content))
-    has_text = bool(source.strip())
-    if files and has_text:
-        raise SubmissionRefused(
-            422, "both_sources", "Send either the text in the editor or files, not both."
-        )
-    if has_text:
-        # Browsers send a textarea's lines with CRLF; programs (and shell scripts) expect LF.
-        return [("", source.replace("\r\n", "\n").encode("utf-8"))]
-    if not files:
-        raise SubmissionRefused(
-            422,
-            "empty_source",
-            "The submission is empty: write code in the editor or choose files.",
-        )
-    return files
 
 
 async def _refused(
@@ -149,136 +119,18 @@ async def _languages() -> tuple[OfferedLanguage, ...]:
 # ---------------------------------------------------------------- lists
 
 
-@dataclass(frozen=True)
-class SubmissionFilters:
-    """What the submission list is narrowed to; staff may also filter by user."""
-
-    user: str = ""
-    problem: str = ""
-    language: str = ""
-    verdict: str = ""
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-
-    @classmethod
-    def parse(cls, args: Mapping[str, str], *, staff: bool) -> SubmissionFilters:
-        """Read the filters from query arguments; a bad value raises BadRequest saying why."""
-        language = args.get("language", "").strip()
-        if language:
-            try:
-                known_language(language)
-            except UnknownLanguageError as error:
-                raise BadRequest(str(error)) from None
-        verdict = args.get("verdict", "").strip().upper()
-        if verdict and verdict not in Verdict.__members__:
-            choices = ", ".join(Verdict.__members__)
-            raise BadRequest(f"Unknown verdict {verdict!r}; use one of {choices}.")
-        status = args.get("status", "").strip().lower()
-        if status and status not in {member.value for member in Status}:
-            choices = ", ".join(member.value for member in Status)
-            raise BadRequest(f"Unknown status {status!r}; use one of {choices}.")
-        date_from = _parse_day(args, "from")
-        date_to = _parse_day(args, "to")
-        if date_from and date_to and date_from > date_to:
-            raise BadRequest("The 'from' date is after the 'to' date; swap them.")
-        return cls(
-            user=args.get("user", "").strip() if staff else "",
-            problem=args.get("problem", "").strip(),
-            language=language,
-            verdict=verdict,
-            status=status,
-            date_from=date_from,
-            date_to=date_to,
-        )
-
-    def apply(self, query: Select[tuple[Submission]]) -> Select[tuple[Submission]]:
-        """Return ``query`` narrowed to these filters."""
-        if self.user:
-            pattern = "%" + self.user.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            query = query.where(
-                Submission.user_id.in_(
-                    select(User.id).where(User.email.ilike(pattern + "%", escape="\\"))
-                )
-            )
-        if self.problem:
-            query = query.where(
-                Submission.problem_id.in_(select(Problem.id).where(Problem.slug == self.problem))
-            )
-        if self.language:
-            query = query.where(Submission.language == self.language)
-        if self.verdict:
-            query = query.where(Submission.verdict == self.verdict)
-        if self.status:
-            query = query.where(Submission.status == Status(self.status))
-        if self.date_from:
-            query = query.where(Submission.created_at >= _midnight(self.date_from))
-        if self.date_to:
-            query = query.where(Submission.created_at < _midnight(self.date_to + timedelta(days=1)))
-        return query
-
-    def query_args(self) -> dict[str, str]:
-        """Return the filters as query arguments (for the pagination links)."""
-        values = {
-            "user": self.user,
-            "problem": self.problem,
-            "language": self.language,
-            "verdict": self.verdict,
-            "status": self.status,
-            "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "",
-        }
-        return {name: value for name, value in values.items() if value}
-
-
-def _parse_day(args: Mapping[str, str], name: str) -> date | None:
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else _bad_day(name, raw)
-    except ValueError:
-        return _bad_day(name, raw)
-
-
-def _bad_day(name: str, raw: str) -> date:
-    raise BadRequest(f"The {name!r} date {raw!r} is not a day; write it as YYYY-MM-DD.")
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def _parse_page(args: Mapping[str, str]) -> int:
-    raw = args.get("page", "1").strip() or "1"
-    # isdigit() alone accepts digits int() refuses (superscripts like "²").
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_PAGE)):
-        raise BadRequest(f"The page {raw!r} is not a page number; use 1, 2, 3...")
-    number = int(raw)
-    if not 1 <= number <= MAX_PAGE:
-        raise BadRequest(f"The page {raw!r} is not a page number; use 1 to {MAX_PAGE}.")
-    return number
-
-
 @bp.get("/submissions")
 @login_required
 async def index() -> ResponseReturnValue:
     """List the user's own submissions (staff: everyone's, filterable), newest first."""
-    account = await _signed_in()
-    filters = SubmissionFilters.parse(request.args, staff=account.is_staff)
-    page = _parse_page(request.args)
-    query = filters.apply(select(Submission))
-    if not account.is_staff:
-        query = query.where(Submission.user_id == account.id)
+    account = await require_account(Surface.PAGE)
+    filters = SubmissionFilters.from_page_args(request.args, account)
+    page = parse_page(request.args)
     async with get_db().session() as db:
-        total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await db.scalars(
-            query.options(selectinload(Submission.user), selectinload(Submission.problem))
-            .order_by(Submission.created_at.desc(), Submission.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+        total = await count_submissions(db, filters)
+        submissions = await list_submissions(
+            db, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
-        submissions = list(rows)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return await render_template(
         "submissions/index.html",
@@ -287,19 +139,12 @@ async def index() -> ResponseReturnValue:
         page=page,
         pages=pages,
         total=total,
-        page_url=_page_url(filters),
+        page_url=filters.page_url,
         verdicts=list(Verdict.__members__),
         statuses=[member.value for member in Status],
         languages=await _languages(),
         staff=account.is_staff,
     )
-
-
-def _page_url(filters: SubmissionFilters) -> Any:
-    def page_url(number: int) -> str:
-        return "/submissions?" + urlencode({**filters.query_args(), "page": number})
-
-    return page_url
 
 
 # ---------------------------------------------------------------- one submission
@@ -309,15 +154,15 @@ def _page_url(filters: SubmissionFilters) -> Any:
 @login_required
 async def show(submission_id: int) -> ResponseReturnValue:
     """Show a submission: progress, test results, compile output and the highlighted source."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
         state = await visible_state(db, submission_id, staff=account.is_staff)
-        history = await _judging_history(db, submission_id) if account.is_staff else []
+        history = await judging_history(db, submission_id) if account.is_staff else []
     if state is None:
         raise NotFound()
     sources = await asyncio.to_thread(
-        _highlight_files, [(file.name, file.content) for file in submission.files]
+        highlight_files, [(file.name, file.content) for file in submission.files]
     )
     return await render_template(
         "submissions/show.html",
@@ -330,13 +175,6 @@ async def show(submission_id: int) -> ResponseReturnValue:
     )
 
 
-async def _judging_history(db: AsyncSession, submission_id: int) -> list[Judging]:
-    rows = await db.scalars(
-        select(Judging).where(Judging.submission_id == submission_id).order_by(Judging.id)
-    )
-    return list(rows)
-
-
 def _test_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return one row per test: the finished ones, then placeholders up to the total."""
     finished = {int(test["index"]): test for test in state.get("tests") or []}
@@ -344,49 +182,20 @@ def _test_rows(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [finished.get(index, {"index": index, "pending": True}) for index in range(total)]
 
 
-@dataclass(frozen=True)
-class HighlightedFile:
-    """One source file rendered by Pygments (safe HTML: Pygments escapes the text)."""
-
-    name: str
-    html: str
-
-
-def _highlight_files(files: Sequence[tuple[str, str]]) -> list[HighlightedFile]:
-    formatter = HtmlFormatter(linenos="table", cssclass="source", wrapcode=True)
-    return [
-        HighlightedFile(name, str(highlight(content, _lexer(name), formatter)))
-        for name, content in files
-    ]
-
-
-def _lexer(name: str) -> Any:
-    """Return the Pygments lexer for a file name (plain text when none matches)."""
-    try:
-        return get_lexer_for_filename(name, stripnl=False)
-    except ClassNotFound:
-        return TextLexer(stripnl=False)
-
-
 @bp.get("/submissions/pygments.css")
 async def pygments_css() -> ResponseReturnValue:
     """Serve the syntax-highlighting colours (cacheable: they change only with Pygments)."""
-    response = Response(_pygments_css(), mimetype="text/css")
+    response = Response(stylesheet(), mimetype="text/css")
     response.cache_control.public = True
     response.cache_control.max_age = PYGMENTS_CSS_MAX_AGE
     return response
-
-
-@cache
-def _pygments_css() -> str:
-    return str(HtmlFormatter(cssclass="source").get_style_defs(".source"))  # type: ignore[no-untyped-call]
 
 
 @bp.get("/submissions/<int:submission_id>/state")
 @login_required
 async def state(submission_id: int) -> ResponseReturnValue:
     """Return the submission's state as JSON (the live page polls this without WebSockets)."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         await _visible_submission(db, submission_id, account)
         current = await visible_state(db, submission_id, staff=account.is_staff)
@@ -401,23 +210,14 @@ async def state(submission_id: int) -> ResponseReturnValue:
 @login_required
 async def source(submission_id: int) -> ResponseReturnValue:
     """Download the source: the single file as text, or every file in a zip."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
-    files = [(file.name, file.content) for file in submission.files]
-    if len(files) == 1:
-        name, content = files[0]
-        response = Response(content, mimetype="text/plain")
-        response.headers.set("Content-Disposition", "attachment", filename=name)
-        return response
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files:
-            archive.writestr(name, content)
-    response = Response(buffer.getvalue(), mimetype="application/zip")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=f"submission-{submission_id}.zip"
+    download = source_download(
+        submission_id, [(file.name, file.content) for file in submission.files]
     )
+    response = Response(download.content, mimetype=download.mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=download.filename)
     return response
 
 
@@ -428,7 +228,7 @@ async def source(submission_id: int) -> ResponseReturnValue:
 @staff_required
 async def rejudge_one(submission_id: int) -> ResponseReturnValue:
     """Judge a submission again (a new judging; the old ones stay in the history)."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     try:
         await rejudge(current_app, submission_id, account)
     except SubmissionRefused:  # no such submission
@@ -441,9 +241,9 @@ async def rejudge_one(submission_id: int) -> ResponseReturnValue:
 @staff_required
 async def rejudge_all(slug: str) -> ResponseReturnValue:
     """Judge every submission of a problem again."""
-    account = await _signed_in()
+    account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
-        problem = await db.scalar(select(Problem).where(Problem.slug == slug))
+        problem = await get_visible_problem(db, slug, account)  # staff see every problem
     if problem is None:
         raise NotFound()
     count = await rejudge_problem(current_app, problem.id, account)
@@ -457,92 +257,37 @@ async def rejudge_all(slug: str) -> ResponseReturnValue:
 
 @bp.websocket("/submissions/<int:submission_id>/live")
 async def live(submission_id: int) -> None:
-    """Send a snapshot of the submission, then each judging event until it is done.
-
-    With no event for ``LIVE_RECHECK_SECONDS`` the state is read again and sent as a new
-    snapshot when it changed (another process may be judging), until it is done.
-    """
+    """Send a snapshot of the submission, then each change until it is done (``follow``)."""
     public_url = get_settings(current_app).public_url
     if not origin_allowed(websocket.headers.get("Origin"), public_url):
         await websocket.close(CLOSE_POLICY_VIOLATION, "cross-site WebSocket refused")
         return
-    account = await current_account()
-    if account is None:
-        await websocket.close(CLOSE_POLICY_VIOLATION, "sign in first")
-        return
+    account = await require_account(Surface.WEBSOCKET)
     async with get_db().session() as db:
-        owner_id = await db.scalar(select(Submission.user_id).where(Submission.id == submission_id))
+        owner_id = await submission_owner(db, submission_id)
     if owner_id is None or not (account.is_staff or owner_id == account.id):
         await websocket.close(CLOSE_NOT_FOUND, "no such submission")
         return
     await websocket.accept()
-    staff = account.is_staff
-    # Subscribe before reading the snapshot: an event published in between is not lost.
-    async with get_broker(current_app).subscribe(submission_id) as subscription:
-        snapshot = await _live_snapshot(submission_id, staff)
-        await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
-        events = aiter(subscription)
-        while snapshot is not None and snapshot.get("status") != Status.DONE.value:
-            try:
-                event = await asyncio.wait_for(anext(events), LIVE_RECHECK_SECONDS)
-            except StopAsyncIteration:  # the app is shutting down
-                break
-            except TimeoutError:
-                latest = await _live_snapshot(submission_id, staff)
-                if latest != snapshot:
-                    snapshot = latest
-                    await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
-                continue
-            await websocket.send(_to_json(redact_event(event, staff=staff)))
-            if event.get("type") == "done":
-                break
-            if subscription.lagged:  # events were dropped: send the whole state again
-                subscription.lagged = False
-                snapshot = await _live_snapshot(submission_id, staff)
-                await websocket.send(_to_json({"type": "snapshot", "state": snapshot}))
+    app: Quart = current_app._get_current_object()
+    async with aclosing(follow(app, submission_id, staff=account.is_staff)) as feed:
+        async for item in feed:
+            if isinstance(item, Snapshot):
+                await websocket.send(_to_json({"type": "snapshot", "state": item.state}))
+            elif isinstance(item, Change):
+                await websocket.send(_to_json(item.event))
     await websocket.close(1000)
 
 
-async def _live_snapshot(submission_id: int, staff: bool) -> dict[str, Any] | None:
-    async with get_db().session() as db:
-        return await visible_state(db, submission_id, staff=staff)
-
-
-def origin_allowed(origin: str | None, public_url: str) -> bool:
-    """Return whether a WebSocket's Origin is absent (not a browser) or the site itself."""
-    if origin is None:
-        return True
-    return _origin_of(origin) == _origin_of(public_url)
-
-
-def _origin_of(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url.strip().lower())
-    try:
-        port = parts.port
-    except ValueError:
-        return ("invalid", "", None)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.scheme, parts.hostname or "", port or default_port)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-async def _signed_in() -> User:
-    account = await current_account()
-    assert account is not None  # login_required or staff_required ran first
-    return account
 
 
 async def _visible_submission(
     db: AsyncSession, submission_id: int, account: User, *, with_files: bool = False
 ) -> Submission:
     """Return the submission if ``account`` may see it; 404 otherwise (existence not leaked)."""
-    options = [selectinload(Submission.problem), selectinload(Submission.user)]
-    if with_files:
-        options.append(selectinload(Submission.files))
-    submission = await db.get(Submission, submission_id, options=options)
-    if submission is None or not (account.is_staff or submission.user_id == account.id):
+    submission = await get_visible_submission(db, submission_id, account, with_files=with_files)
+    if submission is None:
         raise NotFound()
     return submission
 

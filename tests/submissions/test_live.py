@@ -11,7 +11,7 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from service.models import Role
-from service.submissions.views import origin_allowed
+from service.security import origin_allowed
 from tests.builders import import_example
 from tests.conftest import TEST_PUBLIC_URL, AppFactory
 from tests.evaluator.fakes import FakeSandbox

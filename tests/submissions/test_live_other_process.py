@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from service.api import views as api_views
 from service.auth.api_tokens import create_token
 from service.db import get_db
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, TestResult, User
-from service.submissions import views as submission_views
+from service.submissions import live
 from tests.builders import import_example
 from tests.conftest import TEST_PUBLIC_URL, AppFactory
 from tests.submissions.conftest import ClosingWebsocketConnection, WebsocketClosed, signed_in
@@ -83,7 +82,7 @@ async def wait_for_snapshot(messages: list[Any], status: str) -> None:
 async def test_the_websocket_rereads_the_state_without_events(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(submission_views, "LIVE_RECHECK_SECONDS", RECHECK_SECONDS)
+    monkeypatch.setattr(live, "RECHECK_SECONDS", RECHECK_SECONDS)
     async with make_app() as app:
         problem = await import_example(app, "hello")
         client = app.test_client()
@@ -134,7 +133,7 @@ async def test_the_websocket_rereads_the_state_without_events(
 async def test_the_event_stream_rereads_the_state_without_events(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api_views, "RECHECK_SECONDS", RECHECK_SECONDS)
+    monkeypatch.setattr(live, "RECHECK_SECONDS", RECHECK_SECONDS)
     async with make_app() as app:
         problem = await import_example(app, "hello")
         client = app.test_client()
