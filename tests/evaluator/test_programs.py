@@ -20,7 +20,7 @@ from service.evaluator.programs import (
 )
 from service.evaluator.sandbox.base import Outcome, RunSpec, Sandbox
 from service.evaluator.verdicts import Verdict
-from tests.evaluator.fakes import FakeSandbox, real_sandbox
+from tests.fakes import FakeSandbox, real_sandbox
 from tests.helpers import require_or_skip
 
 #: Languages whose toolchain CI installs (.ci/run): their real test may not be skipped there.

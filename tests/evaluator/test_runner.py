@@ -20,7 +20,8 @@ from service.evaluator.runner import (
 from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.sandbox.base import MIB, Outcome, RunResult, RunSpec
 from service.evaluator.verdicts import Verdict
-from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
+from tests.factories import write_package
+from tests.fakes import Behaviour, FakeSandbox, exited, real_sandbox
 
 PYTHON = known_language("python3")
 TESTS = {

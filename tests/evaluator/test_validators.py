@@ -13,7 +13,8 @@ from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.evaluator.validators import DefaultChecker
 from service.evaluator.verdicts import Verdict
-from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
+from tests.factories import write_package
+from tests.fakes import Behaviour, FakeSandbox, exited, real_sandbox
 
 PYTHON = known_language("python3")
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 
 import pytest
-from quart import Quart
 
 from service.evaluator.sandbox import SandboxUnavailable
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.jobs import get_dispatcher
 from service.submissions.service import submit
 from service.web import views as web_views
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox
-from tests.factories import create_user
+from tests.factories import AppFactory, create_user, import_example
+from tests.fakes import FakeSandbox, exited, judge_on, real_sandbox
 
 
 class BrokenSandbox(FakeSandbox):
@@ -27,15 +23,6 @@ class BrokenSandbox(FakeSandbox):
         """Fail like a sandbox that cannot start."""
         self.specs.append(spec)
         raise SandboxUnavailable("bubblewrap is not installed")
-
-
-def use_sandbox(sandbox: FakeSandbox) -> Callable[[Quart], None]:
-    """Return a make_app setup putting ``sandbox`` into the app's dispatcher."""
-
-    def setup(app: Quart) -> None:
-        get_dispatcher(app).sandbox = sandbox
-
-    return setup
 
 
 @pytest.mark.sandbox
@@ -54,7 +41,7 @@ async def test_ready_with_the_real_sandbox(make_app: AppFactory) -> None:
 
 async def test_a_broken_sandbox_makes_the_app_unavailable(make_app: AppFactory) -> None:
     broken = BrokenSandbox()
-    async with make_app(use_sandbox(broken)) as app:
+    async with make_app(judge_on(broken)) as app:
         response = await app.test_client().get("/readyz")
     body = await response.get_json()
     assert response.status_code == 503
@@ -66,7 +53,7 @@ async def test_a_broken_sandbox_makes_the_app_unavailable(make_app: AppFactory) 
 
 
 async def test_a_sandbox_that_fails_the_program_is_reported(make_app: AppFactory) -> None:
-    async with make_app(use_sandbox(FakeSandbox(sandbox_errors=1))) as app:
+    async with make_app(judge_on(FakeSandbox(sandbox_errors=1))) as app:
         response = await app.test_client().get("/readyz")
     assert response.status_code == 503
     assert (await response.get_json())["checks"]["sandbox"] == (
@@ -87,7 +74,7 @@ async def test_a_good_result_is_reused_and_a_bad_one_is_not(
     sandbox = FakeSandbox(sandbox_errors=1)
     clock = [1000.0]
     monkeypatch.setattr("service.web.views.time.monotonic", lambda: clock[0])
-    async with make_app(use_sandbox(sandbox)) as app:
+    async with make_app(judge_on(sandbox)) as app:
         client = app.test_client()
         statuses = []
         for advance in (0.0, 0.0, 10.0, 29.0, 2.0):
@@ -102,7 +89,7 @@ async def test_a_slow_sandbox_times_out(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("service.web.views.PROBE_TIMEOUT", 0.05)
-    async with make_app(use_sandbox(FakeSandbox(delay=5.0))) as app:
+    async with make_app(judge_on(FakeSandbox(delay=5.0))) as app:
         response = await app.test_client().get("/readyz")
     assert response.status_code == 503
     assert (await response.get_json())["checks"]["sandbox"] == "error: no result within 0.05 s"
@@ -110,7 +97,7 @@ async def test_a_slow_sandbox_times_out(
 
 async def test_finished_judgings_vouch_for_the_sandbox(make_app: AppFactory) -> None:
     sandbox = BrokenSandbox()
-    async with make_app(use_sandbox(sandbox)) as app:
+    async with make_app(judge_on(sandbox)) as app:
         dispatcher = get_dispatcher(app)
         client = app.test_client()
         for hook in dispatcher.on_finished:
@@ -142,7 +129,7 @@ async def test_a_busy_evaluator_stays_ready(
     # Every slot is judging: the probe cannot get a slot in time, but busy is not broken.
     monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
     blocked = BlockedSandbox()
-    async with make_app(use_sandbox(blocked)) as app:
+    async with make_app(judge_on(blocked)) as app:
         problem = await import_example(app)
         user = await create_user(app)
         await submit(app, user, problem.slug, "python3", [("hello.py", b"print(1)\n")])
@@ -160,7 +147,7 @@ async def test_an_idle_evaluator_whose_probe_hangs_is_unavailable(
 ) -> None:
     monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
     blocked = BlockedSandbox()
-    async with make_app(use_sandbox(blocked)) as app:
+    async with make_app(judge_on(blocked)) as app:
         response = await app.test_client().get("/readyz")
         blocked.release.set()
     assert response.status_code == 503

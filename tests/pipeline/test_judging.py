@@ -17,20 +17,16 @@ from service.models import Role, Status
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
 from service.submissions.state import submission_state
 from service.worker import MAX_ATTEMPTS
-from tests.builders import import_example
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.factories import create_user
-from tests.pipeline.conftest import (
-    FakeApp,
-    hello_program,
+from tests.factories import (
+    create_user,
+    import_example,
     judgings_of,
     load_submission,
     results_of,
     row_counts,
-    wait_done,
-    wait_for,
-    wait_idle,
 )
+from tests.fakes import FakeApp, FakeSandbox, exited, hello_program
+from tests.waiting import wait_done, wait_for, wait_idle
 
 SOURCE = b'print("Hello World!")\n'
 

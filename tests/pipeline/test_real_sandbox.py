@@ -12,11 +12,9 @@ import pytest
 
 from service.evaluator.languages import offered_ids
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
-from tests.builders import example_path, import_example
-from tests.conftest import AppFactory
-from tests.factories import create_user
+from tests.factories import AppFactory, create_user, example_path, import_example
 from tests.helpers import require_or_skip
-from tests.pipeline.conftest import wait_done
+from tests.waiting import wait_done
 
 pytestmark = pytest.mark.sandbox
 

@@ -21,19 +21,16 @@ from service.jobs import get_dispatcher
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, TestResult
 from service.models.base import utcnow
 from service.worker import MAX_ATTEMPTS, judge, recover
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox
-from tests.factories import create_user
-from tests.pipeline.conftest import (
-    FakeApp,
-    hello_program,
+from tests.factories import (
+    AppFactory,
+    create_user,
+    import_example,
     judgings_of,
     load_submission,
     results_of,
-    wait_done,
-    wait_for,
 )
+from tests.fakes import FakeApp, FakeSandbox, hello_program
+from tests.waiting import wait_done, wait_for
 
 SOURCE = 'print("Hello World!")\n'
 

@@ -26,20 +26,16 @@ from service.submissions.service import (
     rejudge_problem,
     submit,
 )
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox
-from tests.factories import create_user
-from tests.pipeline.conftest import (
-    FakeApp,
-    hello_program,
+from tests.factories import (
+    AppFactory,
+    create_user,
+    import_example,
     judgings_of,
     load_submission,
     row_counts,
-    wait_done,
-    wait_for,
-    wait_idle,
 )
+from tests.fakes import FakeApp, FakeSandbox, hello_program
+from tests.waiting import wait_done, wait_for, wait_idle
 
 SOURCE = b'print("Hello World!")\n'
 

@@ -20,9 +20,9 @@ from service.submissions.service import (
     submit_batch,
 )
 from service.submissions.validation import check_language, conventional_name
-from tests.builders import import_example
-from tests.factories import create_user
-from tests.pipeline.conftest import FakeApp, row_counts, wait_done, wait_idle
+from tests.factories import create_user, import_example, row_counts
+from tests.fakes import FakeApp
+from tests.waiting import wait_done, wait_idle
 
 SOURCE = b'print("Hello World!")\n'
 NOTHING = {"submissions": 0, "files": 0, "judgings": 0, "results": 0}

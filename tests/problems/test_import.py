@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from quart import Quart
@@ -14,50 +13,34 @@ from service.config import get_settings
 from service.db import get_db
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec
-from service.models import PackageVersion, Problem, Role, Status, Submission
+from service.models import PackageVersion, Role, Status, Submission
 from service.problems import importer
 from service.problems.importer import (
     ImportRefused,
-    ImportResult,
-    import_package,
     slug_from_filename,
 )
 from service.problems.store import PackageStore
-from tests.builders import example_path
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.factories import create_user
+from tests.factories import (
+    AppFactory,
+    assert_nothing_stored,
+    copy_example,
+    create_user,
+    example_path,
+    load_problem,
+    run_import,
+    zip_bomb,
+    zip_folder,
+)
+from tests.fakes import FakeSandbox, exited
 from tests.helpers import require_or_skip
-from tests.problems.packages import copy_example, zip_bomb, zip_folder
 
 HELLO = "Hello World!\n"
-
-
-async def run_import(app: Quart, source: Path, **kwargs: Any) -> ImportResult:
-    """Import ``source`` into ``app`` with the app's settings."""
-    async with get_db(app).session() as db:
-        return await import_package(db, get_settings(app), source, **kwargs)
 
 
 async def versions(app: Quart, problem_id: int) -> Sequence[PackageVersion]:
     async with get_db(app).session() as db:
         query = select(PackageVersion).where(PackageVersion.problem_id == problem_id)
         return (await db.execute(query.order_by(PackageVersion.id))).scalars().all()
-
-
-async def load_problem(app: Quart, slug: str) -> Problem | None:
-    async with get_db(app).session() as db:
-        query = select(Problem).where(Problem.slug == slug)
-        return (await db.execute(query)).scalar_one_or_none()
-
-
-async def assert_nothing_stored(app: Quart) -> None:
-    """No problem row, no package version, no zip in the store."""
-    async with get_db(app).session() as db:
-        assert await db.scalar(select(func.count()).select_from(Problem)) == 0
-        assert await db.scalar(select(func.count()).select_from(PackageVersion)) == 0
-    store = get_settings(app).package_dir
-    assert not store.exists() or list(store.iterdir()) == []
 
 
 def greeter(stdin: bytes, spec: RunSpec) -> RunResult:

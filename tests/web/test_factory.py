@@ -21,7 +21,7 @@ from service.config import (
     load_settings,
 )
 from service.db import get_db
-from tests.conftest import AppFactory
+from tests.factories import AppFactory
 
 GOOD_PRODUCTION = {
     "VERDICT_ENV": "production",

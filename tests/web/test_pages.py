@@ -11,9 +11,7 @@ from quart.testing import QuartClient
 
 from service.db import get_db
 from service.models import Role, Status, Submission
-from tests.builders import import_example
-from tests.conftest import AppFactory, sqlite_url
-from tests.factories import create_user, sign_in_as
+from tests.factories import AppFactory, create_user, import_example, sign_in_as, sqlite_url
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "service" / "templates"
 
