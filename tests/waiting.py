@@ -15,9 +15,12 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
+from service.db import get_db
 from service.jobs import get_dispatcher
 from service.models import Status, Submission
-from tests.factories import load_submission
+from service.submissions.service import submit
+from service.submissions.state import submission_state
+from tests.factories import HELLO_PY, create_user, import_example, load_submission
 
 POLL_SECONDS = 0.05
 WAIT_SECONDS = 30.0
@@ -68,3 +71,15 @@ async def wait_until_done(client: QuartClient, number: int, timeout: float = 60)
             return state
         assert time.monotonic() < deadline, f"still {state['status']} after {timeout} s"
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def judge_one(app: Quart, language: str = "python3") -> dict[str, Any]:
+    """Submit the hello problem once, wait for the verdict and return the submission's state."""
+    problem = await import_example(app)
+    user = await create_user(app)
+    submission = await submit(app, user, problem.slug, language, [("", HELLO_PY.encode())])
+    await wait_done(app, submission.id)
+    async with get_db(app).session() as db:
+        state = await submission_state(db, submission.id)
+    assert state is not None
+    return state

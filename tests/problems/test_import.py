@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from quart import Quart
@@ -13,12 +15,9 @@ from service.config import get_settings
 from service.db import get_db
 from service.evaluator.sandbox import SandboxUnavailable, create_sandbox
 from service.evaluator.sandbox.base import RunResult, RunSpec
-from service.models import PackageVersion, Role, Status, Submission
+from service.models import PackageVersion, Problem, Role, Status, Submission
 from service.problems import importer
-from service.problems.importer import (
-    ImportRefused,
-    slug_from_filename,
-)
+from service.problems.importer import ImportRefused, slug_from_filename
 from service.problems.store import PackageStore
 from tests.factories import (
     AppFactory,
@@ -26,6 +25,7 @@ from tests.factories import (
     copy_example,
     create_user,
     example_path,
+    import_example,
     load_problem,
     run_import,
     zip_bomb,
@@ -345,3 +345,22 @@ async def test_verify_without_a_working_sandbox_is_refused(
 )
 def test_an_uploads_file_name_becomes_a_slug(filename: str, slug: str) -> None:
     assert slug_from_filename(filename) == slug
+
+
+async def test_verifying_an_import_opens_its_sandbox_off_the_event_loop(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_in: list[threading.Thread] = []
+
+    def unavailable(mode: str, slots: int | None = None) -> Any:
+        opened_in.append(threading.current_thread())
+        raise SandboxUnavailable("no sandbox in this test")
+
+    monkeypatch.setattr("service.problems.importer.create_sandbox", unavailable)
+    async with make_app(start_evaluator=False) as app:
+        with pytest.raises(ImportRefused) as caught:
+            await import_example(app, verify=True)
+        async with get_db(app).session() as db:
+            assert await db.scalar(select(func.count()).select_from(Problem)) == 0
+    assert "sandbox is unavailable" in str(caught.value)
+    assert len(opened_in) == 1 and opened_in[0] is not threading.main_thread()
