@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import shutil
 import zipfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,10 +33,9 @@ from werkzeug.routing import RequestRedirect
 
 from service.app import create_app
 from service.auth.api_tokens import create_token
-from service.config import RateLimit, get_settings
+from service.config import RateLimit
 from service.db import get_db
 from service.models import ApiToken, Judging, Problem, Role, Status, Submission, User
-from service.problems.importer import import_package
 from service.problems.queries import set_hidden
 from service.submissions.service import submit
 from tests.factories import (
@@ -45,13 +43,16 @@ from tests.factories import (
     TEST_PUBLIC_URL,
     AppFactory,
     app_settings,
+    copy_example,
     count_rows,
     create_user,
     csrf_token,
     example_path,
     import_example,
+    run_import,
     sign_in_as,
     sqlite_url,
+    write_statement,
     zip_bytes,
 )
 from tests.fakes import (
@@ -492,14 +493,9 @@ def app_overrides() -> dict[str, Any]:
 
 async def import_pdf_problem(app: Quart, tmp: Path) -> None:
     """Import a copy of hello whose only statement is a PDF, as problem ``manual``."""
-    package = tmp / "manual"
-    shutil.copytree(example_path("hello"), package)
-    for folder in ("statement", "problem_statement"):
-        shutil.rmtree(package / folder, ignore_errors=True)
-    (package / "statement").mkdir()
-    (package / "statement" / "problem.en.pdf").write_bytes(b"%PDF-1.4\n% a test statement\n")
-    async with get_db(app).session() as db:
-        await import_package(db, get_settings(app), package, slug="manual")
+    package = copy_example(tmp / "manual")
+    write_statement(package, {"problem.en.pdf": b"%PDF-1.4\n% a test statement\n"})
+    await run_import(app, package, slug="manual")
 
 
 async def signed_in_client(app: Quart, user: User | None) -> tuple[QuartClient, str]:

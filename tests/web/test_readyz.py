@@ -1,18 +1,20 @@
-"""The readiness probe checks the database and that the sandbox runs a trivial program."""
+"""The probes: /healthz answers, /readyz checks the database and that the sandbox runs a program."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
+from quart.testing import QuartClient
 
 from service.evaluator.sandbox import SandboxUnavailable
 from service.evaluator.sandbox.base import RunResult, RunSpec
 from service.jobs import get_dispatcher
 from service.submissions.service import submit
 from service.web import views as web_views
-from tests.factories import AppFactory, create_user, import_example
+from tests.factories import AppFactory, create_user, import_example, sqlite_url
 from tests.fakes import FakeSandbox, exited, judge_on, real_sandbox
 
 
@@ -23,6 +25,40 @@ class BrokenSandbox(FakeSandbox):
         """Fail like a sandbox that cannot start."""
         self.specs.append(spec)
         raise SandboxUnavailable("bubblewrap is not installed")
+
+
+async def test_healthz(client: QuartClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ok"}
+
+
+@pytest.mark.sandbox
+async def test_readyz_checks_database(client: QuartClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert await response.get_json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "sandbox": "ok"},
+    }
+
+
+async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_path: Path) -> None:
+    # A directory is not a database file: every connection attempt fails.
+    async with make_app(database_url=sqlite_url(tmp_path)) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = await response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"].startswith("error: ")
+
+
+@pytest.mark.sandbox
+async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str) -> None:
+    async with make_app(database_url=postgres_database) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert (await response.get_json())["checks"]["database"] == "ok"
 
 
 @pytest.mark.sandbox
