@@ -464,6 +464,7 @@ async def sign_in_as(client: QuartClient, user: User, *, user_agent: str = "pyte
 
 
 def _auth_extension(app: Quart) -> Any:
+    """Return the app's Quart-Auth extension (the one that sets the sign-in cookie)."""
     return next(ext for ext in app.extensions["QUART_AUTH"] if ext.singleton)
 
 

@@ -188,6 +188,7 @@ class ClosingWebsocketConnection(TestWebsocketConnection):
     """Quart's test WebSocket, but a server close is raised by receive() with its code."""
 
     async def _asgi_send(self, message: Any) -> None:
+        """Queue a server close as WebsocketClosed, then pass the message on."""
         if message["type"] == "websocket.close":
             await self._receive_queue.put(WebsocketClosed(message.get("code", 1000)))
         await super()._asgi_send(message)
@@ -256,6 +257,7 @@ class FakeProvider:
     signing_key: RSAKey | None = None
 
     def __post_init__(self) -> None:
+        """Route discovery, the key set and the token endpoint to this fake."""
         self.discovery = self.router.get(self.issuer + "/.well-known/openid-configuration")
         self.discovery.mock(
             return_value=httpx.Response(
@@ -306,6 +308,7 @@ class FakeProvider:
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key, algorithms=["RS256"])
 
     def _token_response(self, request: httpx.Request) -> httpx.Response:
+        """Answer a token request with the test's ID token (or a freshly signed one)."""
         id_token = self.id_token or self.sign(self.make_claims())
         return httpx.Response(
             200,
