@@ -1,15 +1,17 @@
 """Shared fixtures: an app built by the real factory on a migrated temporary SQLite database.
 
 The migrations run once per session into a template file; each test gets its own copy, so
-every test starts from the real schema without paying for Alembic again.
+every test starts from the real schema without paying for Alembic again. Helpers, fakes and
+constants live in ``tests/factories.py``, ``tests/fakes.py`` and ``tests/waiting.py``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,45 +19,31 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 from quart.testing.app import TestApp
+from sqlalchemy import create_engine, text
 
 from service import migrations
 from service.app import create_app
-from service.config import Environment
-from service.evaluator.sandbox import BwrapSandbox
-
-# Every variable the settings loader reads: the developer's shell must not leak into tests.
-SETTINGS_VARIABLES = (
-    "VERDICT_ENV",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "GOOGLE_CLIENT_ID",
-    "GOOGLE_CLIENT_SECRET",
-    "OIDC_ISSUER",
-    "PUBLIC_URL",
-    "ALLOWED_DOMAINS",
-    "ADMIN_EMAILS",
-    "SESSION_LIFETIME_DAYS",
-    "QUEUE",
-    "EVALUATOR_CONCURRENCY",
-    "VERDICT_DATA_DIR",
-    "MAX_SOURCE_BYTES",
-    "MAX_PACKAGE_BYTES",
-    "SUBMISSION_RATE_LIMIT",
-    "SANDBOX",
+from service.evaluator import BwrapSandbox
+from service.jobs import LocalDispatcher
+from tests.factories import (
+    LIFESPAN_SECONDS,
+    POSTGRES_URL,
+    SETTINGS_VARIABLES,
+    AppFactory,
+    app_settings,
+    postgres_reachable,
+    postgres_url,
+    sqlite_url,
 )
-TEST_PUBLIC_URL = "http://verdict.test"
-TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-
-LIFESPAN_SECONDS = 60
-AppFactory = Callable[..., AbstractAsyncContextManager[Quart]]
-#: Fixtures that hand a test the real bubblewrap sandbox: their tests are marked ``sandbox``.
-SANDBOX_FIXTURES = frozenset({"sandbox", "_bwrap_sandbox"})
+from tests.fakes import FakeApp, FakeSandbox, hello_program, judge_on
+from tests.helpers import require_or_skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that asks for the real sandbox by fixture ``sandbox``."""
+    """Mark ``sandbox`` every test that asks for the real sandbox by fixture ``sandbox``."""
+    real_sandbox_fixtures = {"sandbox", "_bwrap_sandbox"}
     for item in items:
-        if SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if real_sandbox_fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.sandbox)
 
 
@@ -77,11 +65,6 @@ def _no_real_sandbox_in_fast_runs(
     yield
 
 
-def sqlite_url(path: Path) -> str:
-    """Return the async SQLAlchemy URL of a SQLite file."""
-    return f"sqlite+aiosqlite:///{path}"
-
-
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a SQLite file migrated to the newest revision (built once per session)."""
@@ -99,27 +82,29 @@ def database_url(tmp_path: Path, migrated_template: Path) -> str:
 
 
 @pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """Create a uniquely named PostgreSQL database; yield its URL; drop it afterwards."""
+    require_or_skip(postgres_reachable(), f"PostgreSQL not reachable at {POSTGRES_URL}")
+    name = f"verdict_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+    def run(statement: str) -> None:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the settings variables from the environment for this test."""
     for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-def app_settings(**overrides: Any) -> dict[str, Any]:
-    """Return the settings overrides of a test app (fake Google client, http public URL)."""
-    settings: dict[str, Any] = {
-        "env": Environment.TESTING,
-        "secret_key": TEST_SECRET_KEY,
-        "google_client_id": "test-client-id",
-        "google_client_secret": "test-client-secret",
-        "oidc_issuer": "https://accounts.google.com",
-        "public_url": TEST_PUBLIC_URL,
-        "allowed_domains": frozenset(),
-        "admin_emails": frozenset(),
-        "sandbox": "bwrap",
-    }
-    settings.update(overrides)
-    return settings
 
 
 @pytest.fixture
@@ -155,3 +140,27 @@ async def app(make_app: AppFactory) -> AsyncIterator[Quart]:
 def client(app: Quart) -> QuartClient:
     """Return a test client of ``app`` (cookies kept between requests)."""
     return app.test_client()
+
+
+@pytest.fixture
+def fake_app(make_app: AppFactory) -> FakeApp:
+    """Return ``fake_app(sandbox=None, configure=None, **settings)``: an app judging on a fake.
+
+    ``configure(dispatcher)`` runs before the app starts serving.
+
+    Retries after an infrastructure failure wait no time, so JE tests stay fast.
+    """
+
+    @asynccontextmanager
+    async def build(
+        sandbox: FakeSandbox | None = None,
+        configure: Callable[[LocalDispatcher], None] | None = None,
+        **overrides: Any,
+    ) -> AsyncIterator[Quart]:
+        box = sandbox if sandbox is not None else FakeSandbox(program=hello_program)
+        setup = judge_on(box, retry_delay=0.0, configure=configure)
+        settings: dict[str, Any] = {"evaluator_concurrency": 4} | overrides
+        async with make_app(setup=setup, **settings) as app:
+            yield app
+
+    return build

@@ -23,8 +23,7 @@ from service.packages import (
     load_stored,
     unpacked_root,
 )
-from tests.builders import example_path
-from tests.problems.packages import copy_example, zip_folder
+from tests.factories import copy_example, example_path, zip_folder
 
 
 def settings_in(tmp_path: Path) -> Settings:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import shutil
 import zipfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,30 +26,49 @@ from typing import Any, cast
 import respx
 from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from service.app import create_app
 from service.auth.api_tokens import create_token
-from service.config import RateLimit, get_settings
+from service.config import RateLimit
 from service.db import get_db
-from service.jobs import get_dispatcher
 from service.models import ApiToken, Judging, Problem, Role, Status, Submission, User
-from service.problems.importer import import_package
 from service.problems.queries import set_hidden
 from service.submissions.service import submit
-from tests.auth.fakes import CLIENT_ID, CLIENT_SECRET, GOOGLE, FakeProvider
-from tests.builders import example_path, import_example
-from tests.conftest import TEST_PUBLIC_URL, AppFactory, app_settings, sqlite_url
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.factories import create_user, csrf_token, sign_in_as
-from tests.submissions.conftest import ClosingWebsocketConnection, WebsocketClosed
+from tests.factories import (
+    HELLO_PY,
+    TEST_PUBLIC_URL,
+    AppFactory,
+    app_settings,
+    copy_example,
+    count_rows,
+    create_user,
+    csrf_token,
+    example_path,
+    import_example,
+    run_import,
+    sign_in_as,
+    sqlite_url,
+    write_statement,
+    zip_bytes,
+)
+from tests.fakes import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    GOOGLE,
+    ClosingWebsocketConnection,
+    FakeProvider,
+    FakeSandbox,
+    WebsocketClosed,
+    hello_program,
+    judge_on,
+)
 
 ROLES = ("anonymous", "student", "staff", "admin")
 USER_ROLES = {"student": Role.STUDENT, "staff": Role.STAFF, "admin": Role.ADMIN}
-HELLO_PY = 'print("Hello World!")\n'
 MISSING_ID = 999_999
 WAIT_SECONDS = 20.0
 
@@ -200,12 +218,6 @@ def adds(model: type[Any]) -> dict[str, Any]:
         return await count_rows(world.app, model) > int(values["rows_before"])
 
     return {"prepare": prepare, "effect": effect}
-
-
-async def count_rows(app: Quart, model: type[Any]) -> int:
-    """Return how many rows ``model`` has."""
-    async with get_db(app).session() as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def load_user(app: Quart, user_id: int) -> User:
@@ -468,16 +480,6 @@ SAMPLE_VALUES = {
 # ---------------------------------------------------------------- the world the rows act on
 
 
-def hello_program(stdin: bytes, spec: Any) -> Any:
-    """Answer every test of the hello example correctly."""
-    return exited(b"Hello World!\n")
-
-
-def judge_on_fake(app: Quart) -> None:
-    """Judge on a fake sandbox instead of bubblewrap."""
-    get_dispatcher(app).sandbox = FakeSandbox(program=hello_program)
-
-
 def app_overrides() -> dict[str, Any]:
     """Return the settings of the matrix's app: the fake provider's client, no rate limit."""
     return {
@@ -489,26 +491,11 @@ def app_overrides() -> dict[str, Any]:
     }
 
 
-def zipped(folder: Path) -> bytes:
-    """Return a zip of ``folder``'s files."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                bundle.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
-
-
 async def import_pdf_problem(app: Quart, tmp: Path) -> None:
     """Import a copy of hello whose only statement is a PDF, as problem ``manual``."""
-    package = tmp / "manual"
-    shutil.copytree(example_path("hello"), package)
-    for folder in ("statement", "problem_statement"):
-        shutil.rmtree(package / folder, ignore_errors=True)
-    (package / "statement").mkdir()
-    (package / "statement" / "problem.en.pdf").write_bytes(b"%PDF-1.4\n% a test statement\n")
-    async with get_db(app).session() as db:
-        await import_package(db, get_settings(app), package, slug="manual")
+    package = copy_example(tmp / "manual")
+    write_statement(package, {"problem.en.pdf": b"%PDF-1.4\n% a test statement\n"})
+    await run_import(app, package, slug="manual")
 
 
 async def signed_in_client(app: Quart, user: User | None) -> tuple[QuartClient, str]:
@@ -546,7 +533,9 @@ async def wait_judged(app: Quart, submission_ids: list[int]) -> None:
 
 async def build_world(app: Quart, tmp: Path) -> World:
     """Import the problems, make a person, client and token per role, and two submissions."""
-    world = World(app=app, tmp=tmp, package_zip=zipped(example_path("hello")))
+    world = World(
+        app=app, tmp=tmp, package_zip=zip_bytes(example_path("hello"), zipfile.ZIP_STORED)
+    )
     await import_example(app, "hello")
     await import_example(app, "bigio", hidden=True)
     await import_example(app, "hello", slug="toggle")
@@ -644,14 +633,18 @@ async def run_table(world: World) -> list[str]:
 async def test_permission_matrix(make_app: AppFactory, tmp_path: Path) -> None:
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         FakeProvider(router)
-        async with make_app(setup=judge_on_fake, **app_overrides()) as app:
+        async with make_app(
+            setup=judge_on(FakeSandbox(program=hello_program)), **app_overrides()
+        ) as app:
             world = await build_world(app, tmp_path)
             mismatches = await run_table(world)
     assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
 
 
 async def test_live_verdicts_matrix(make_app: AppFactory, tmp_path: Path) -> None:
-    async with make_app(setup=judge_on_fake, **app_overrides()) as app:
+    async with make_app(
+        setup=judge_on(FakeSandbox(program=hello_program)), **app_overrides()
+    ) as app:
         world = await build_world(app, tmp_path)
         mismatches = []
         for template, expectations in LIVE_ROWS:

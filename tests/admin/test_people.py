@@ -7,32 +7,32 @@ import re
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import func, select
 
 from service.db import get_db
 from service.models import LoginSession, Role, User
-from tests.admin.rows import add_problem, add_submission, minutes
-from tests.factories import create_user, csrf_token, get_user, sign_in_as
-
-
-async def signed_in(client: QuartClient, role: Role, **fields: str) -> tuple[User, str]:
-    """Sign ``client`` in as a new user with ``role``; return the user and a CSRF token."""
-    user = await create_user(client.app, role=role, **fields)
-    await sign_in_as(client, user)
-    return user, await csrf_token(client, "/")
+from tests.factories import (
+    add_problem,
+    add_submission,
+    count_rows,
+    create_user,
+    csrf_token,
+    get_user,
+    minutes,
+    sign_in_as,
+    signed_in,
+)
 
 
 async def live_sessions(app: Quart, user: User) -> int:
     """Count the user's sessions that are not revoked."""
-    async with get_db(app).session() as db:
-        query = select(func.count(LoginSession.id)).where(
-            LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
-        )
-        return (await db.execute(query)).scalar_one()
+    return await count_rows(
+        app, LoginSession, LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+    )
 
 
 async def test_admin_changes_a_role(app: Quart, client: QuartClient) -> None:
-    _, token = await signed_in(client, Role.ADMIN)
+    await signed_in(client, Role.ADMIN)
+    token = await csrf_token(client)
     student = await create_user(app, email="sam@school.example")
 
     response = await client.post(
@@ -47,7 +47,8 @@ async def test_admin_changes_a_role(app: Quart, client: QuartClient) -> None:
 
 
 async def test_role_change_keeps_the_search(app: Quart, client: QuartClient) -> None:
-    _, token = await signed_in(client, Role.ADMIN)
+    await signed_in(client, Role.ADMIN)
+    token = await csrf_token(client)
     student = await create_user(app)
     response = await client.post(
         f"/admin/users/{student.id}/role?q=sam", form={"role": "admin", "csrf_token": token}
@@ -58,7 +59,8 @@ async def test_role_change_keeps_the_search(app: Quart, client: QuartClient) -> 
 
 @pytest.mark.parametrize("role", [Role.STUDENT, Role.STAFF])
 async def test_only_admins_may_change_roles(app: Quart, client: QuartClient, role: Role) -> None:
-    _, token = await signed_in(client, role)
+    await signed_in(client, role)
+    token = await csrf_token(client)
     other = await create_user(app)
     response = await client.post(
         f"/admin/users/{other.id}/role", form={"role": "admin", "csrf_token": token}
@@ -129,7 +131,7 @@ async def test_staff_see_people_without_change_forms(app: Quart, client: QuartCl
 async def test_admin_sees_change_forms_but_not_for_themselves(
     app: Quart, client: QuartClient
 ) -> None:
-    admin, _ = await signed_in(client, Role.ADMIN)
+    admin = await signed_in(client, Role.ADMIN)
     other = await create_user(app, disabled=True)
     page = await (await client.get("/admin/users")).get_data(as_text=True)
     assert f"/admin/users/{other.id}/role" in page
@@ -195,7 +197,8 @@ async def test_odd_page_numbers_mean_the_first_page(app: Quart, client: QuartCli
 
 
 async def test_admin_cannot_demote_themselves(app: Quart, client: QuartClient) -> None:
-    admin, token = await signed_in(client, Role.ADMIN, email="root@school.example")
+    admin = await signed_in(client, Role.ADMIN, email="root@school.example")
+    token = await csrf_token(client)
     twin = await create_user(app, email="ROOT@school.example", role=Role.ADMIN)
     for target in (admin, twin):  # another account with the same address is oneself too
         response = await client.post(
@@ -211,7 +214,8 @@ async def test_admin_cannot_demote_themselves(app: Quart, client: QuartClient) -
 
 
 async def test_unknown_role_and_unknown_user_are_refused(app: Quart, client: QuartClient) -> None:
-    _, token = await signed_in(client, Role.ADMIN)
+    await signed_in(client, Role.ADMIN)
+    token = await csrf_token(client)
     other = await create_user(app)
     response = await client.post(
         f"/admin/users/{other.id}/role", form={"role": "owner", "csrf_token": token}
@@ -230,7 +234,8 @@ async def test_unknown_role_and_unknown_user_are_refused(app: Quart, client: Qua
 async def test_disabling_signs_the_person_out_and_enabling_lets_them_back(
     app: Quart, client: QuartClient
 ) -> None:
-    _, token = await signed_in(client, Role.ADMIN)
+    await signed_in(client, Role.ADMIN)
+    token = await csrf_token(client)
     staff = await create_user(app, role=Role.STAFF, email="tess@school.example")
     their_client = app.test_client()
     await sign_in_as(their_client, staff)
@@ -251,7 +256,8 @@ async def test_disabling_signs_the_person_out_and_enabling_lets_them_back(
 
 
 async def test_admin_cannot_disable_themselves(app: Quart, client: QuartClient) -> None:
-    admin, token = await signed_in(client, Role.ADMIN)
+    admin = await signed_in(client, Role.ADMIN)
+    token = await csrf_token(client)
     for action in ("disable", "enable"):
         response = await client.post(
             f"/admin/users/{admin.id}/{action}", form={"csrf_token": token}

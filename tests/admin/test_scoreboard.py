@@ -10,8 +10,7 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from service.models import Role, Status, User
-from tests.admin.rows import add_problem, add_submission, minutes
-from tests.factories import create_user, sign_in_as
+from tests.factories import add_problem, add_submission, create_user, minutes, sign_in_as
 
 
 @dataclass

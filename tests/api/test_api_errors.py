@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Quart
 from quart.testing import QuartClient
 
-from tests.api.conftest import user_with_token
+from tests.factories import user_with_token
 
 
 async def test_unknown_api_paths_get_json_404(app: Quart, client: QuartClient) -> None:

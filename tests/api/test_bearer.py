@@ -5,12 +5,18 @@ from __future__ import annotations
 from quart import Quart
 from quart.testing import QuartClient
 
-from service.models import Role
-from tests.api.conftest import bearer, submissions_count, token_for
-from tests.builders import import_example
-from tests.factories import create_user, csrf_token, sign_in_as
+from service.models import Role, Submission
+from tests.factories import (
+    HELLO_PY,
+    bearer,
+    count_rows,
+    create_user,
+    csrf_token,
+    import_example,
+    sign_in_as,
+    token_for,
+)
 
-HELLO_PY = 'print("Hello World!")\n'
 SUBMISSION = {"problem": "hello", "language": "python3", "source": HELLO_PY}
 
 
@@ -23,7 +29,7 @@ async def test_junk_bearer_does_not_ride_the_cookie(app: Quart, client: QuartCli
     response = await client.post("/api/v1/submissions", json=SUBMISSION, headers=junk)
     assert response.status_code == 401
     assert (await response.get_json())["error"] == "invalid_token"
-    assert await submissions_count(app) == 0
+    assert await count_rows(app, Submission) == 0
     me = await client.get("/api/v1/me", headers=junk)
     assert me.status_code == 401
 
@@ -60,13 +66,13 @@ async def test_cookie_session_on_the_api_needs_csrf(app: Quart, client: QuartCli
     refused = await client.post("/api/v1/submissions", json=SUBMISSION)
     assert refused.status_code == 400
     assert (await refused.get_json())["error"] == "csrf_failed"
-    assert await submissions_count(app) == 0
+    assert await count_rows(app, Submission) == 0
     token = await csrf_token(client, "/account")
     accepted = await client.post(
         "/api/v1/submissions", json=SUBMISSION, headers={"X-CSRF-Token": token}
     )
     assert accepted.status_code == 202
-    assert await submissions_count(app) == 1
+    assert await count_rows(app, Submission) == 1
 
 
 async def test_anonymous_api_calls_get_json_401(client: QuartClient) -> None:

@@ -23,11 +23,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from service.app import create_app
 from service.config import RateLimit
 from service.models import Role
-from tests.api.conftest import bearer, judge_on, token_for
-from tests.builders import import_example
-from tests.conftest import app_settings
-from tests.evaluator.fakes import FakeSandbox
-from tests.factories import create_user
+from tests.factories import app_settings, bearer, create_user, import_example, token_for
+from tests.fakes import FakeSandbox, judge_on
 
 MAX_EXAMPLES = 25
 

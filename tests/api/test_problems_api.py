@@ -14,8 +14,7 @@ from werkzeug.datastructures import FileStorage
 from service.db import get_db
 from service.evaluator import offered_ids
 from service.models import PackageVersion, Problem, Role
-from tests.api.conftest import count_rows, user_with_token
-from tests.builders import example_path, import_example
+from tests.factories import count_rows, example_path, import_example, user_with_token
 
 
 def zipped(folder: Path) -> bytes:

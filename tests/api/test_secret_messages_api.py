@@ -9,11 +9,9 @@ from typing import Any
 from quart.testing import QuartClient
 
 from service.models import Role
-from tests.api.conftest import judge_on, user_with_token, wait_done
-from tests.api.test_submissions_api import parse_events
-from tests.builders import example_path, import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited
+from tests.factories import AppFactory, example_path, import_example, parse_events, user_with_token
+from tests.fakes import FakeSandbox, exited, judge_on
+from tests.waiting import wait_done
 
 WRONG = {"problem": "groups", "language": "python3", "source": 'print("0")\n'}
 

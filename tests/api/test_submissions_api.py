@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
@@ -11,20 +9,19 @@ from sqlalchemy import func, select
 
 from service.config import RateLimit
 from service.db import get_db
-from service.models import Judging, Role
-from tests.api.conftest import (
-    judge_on,
-    submissions_count,
+from service.models import Judging, Role, Submission
+from tests.factories import (
+    HELLO_PY,
+    AppFactory,
+    count_rows,
+    create_user,
+    import_example,
+    parse_events,
     token_for,
     user_with_token,
-    wait_done,
 )
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox
-from tests.factories import create_user
-
-HELLO_PY = 'print("Hello World!")\n'
+from tests.fakes import FakeSandbox, exited, hello_program, judge_on, real_sandbox
+from tests.waiting import wait_done
 
 
 def python(source: str = HELLO_PY, problem: str = "hello") -> dict[str, str]:
@@ -128,7 +125,7 @@ async def test_refusals_store_nothing(app: Quart, client: QuartClient) -> None:
         headers={**headers, "Content-Type": "application/json"},
     )
     assert broken.status_code == 400 and (await broken.get_json())["error"] == "bad_request"
-    assert await submissions_count(app) == 0
+    assert await count_rows(app, Submission) == 0
 
 
 async def test_rate_limit_says_when_to_retry(make_app: AppFactory) -> None:
@@ -143,7 +140,7 @@ async def test_rate_limit_says_when_to_retry(make_app: AppFactory) -> None:
         assert limited.status_code == 429
         assert (await limited.get_json())["error"] == "rate_limited"
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
-        assert await submissions_count(app) == 2
+        assert await count_rows(app, Submission) == 2
 
 
 async def test_batch_reports_each_item(app: Quart, client: QuartClient) -> None:
@@ -156,7 +153,7 @@ async def test_batch_reports_each_item(app: Quart, client: QuartClient) -> None:
     assert [result["status"] for result in results] == [202, 422, 202]
     assert results[1]["error"] == "unknown_language" and results[1]["submission"] is None
     assert results[0]["submission"]["id"] != results[2]["submission"]["id"]
-    assert await submissions_count(app) == 2
+    assert await count_rows(app, Submission) == 2
     for result in (results[0], results[2]):
         await wait_done(app, result["submission"]["id"])
 
@@ -169,7 +166,7 @@ async def test_batch_reports_each_item(app: Quart, client: QuartClient) -> None:
         response = await client.post("/api/v1/submissions/batch", json=refused, headers=headers)
         assert response.status_code == 422
         assert "submissions" in (await response.get_json())["message"]
-    assert await submissions_count(app) == 2
+    assert await count_rows(app, Submission) == 2
 
 
 async def test_listing_own_and_everyone(app: Quart, client: QuartClient) -> None:
@@ -261,17 +258,8 @@ async def test_staff_rejudge_keeps_history(app: Quart, client: QuartClient) -> N
     assert done["verdict"] == "AC"
 
 
-def parse_events(stream: str) -> list[tuple[str, dict[str, object]]]:
-    """Split a Server-Sent Events body into (event, data) pairs."""
-    events = []
-    for block in stream.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
 async def test_event_stream_follows_the_judging(make_app: AppFactory) -> None:
-    slow = FakeSandbox(program=lambda stdin, spec: exited(b"Hello World!\n"), delay=0.2)
+    slow = FakeSandbox(program=hello_program, delay=0.2)
     async with make_app(judge_on(slow)) as app:
         await import_example(app, "hello")
         owner = await create_user(app)

@@ -14,8 +14,7 @@ from service.auth.api_tokens import MAX_LIVE_TOKENS, NAME_MAX
 from service.db import get_db
 from service.models import ApiToken, User
 from service.models.base import utcnow
-from tests.api.conftest import bearer, token_for, tokens_count
-from tests.factories import create_user, csrf_token, sign_in_as
+from tests.factories import bearer, count_rows, create_user, csrf_token, sign_in_as, token_for
 
 TOKEN = re.compile(r"vdt_[A-Za-z0-9_-]{43}")
 
@@ -149,7 +148,7 @@ async def test_create_needs_csrf_and_a_good_name(app: Quart, client: QuartClient
         status, page = await create_on_page(client, name)
         assert status == 422, name
         assert "flash-error" in page and not TOKEN.search(page)
-    assert await tokens_count(app) == 0
+    assert await count_rows(app, ApiToken) == 0
     status, page = await create_on_page(client, "n" * NAME_MAX)
     assert status == 201
 
@@ -163,7 +162,7 @@ async def test_at_most_twenty_live_tokens(app: Quart, client: QuartClient) -> No
     assert "the most allowed" in page and 'name="name"' not in page
     status, page = await create_on_page(client, "one too many")
     assert status == 422 and "revoke one" in page
-    assert await tokens_count(app) == MAX_LIVE_TOKENS
+    assert await count_rows(app, ApiToken) == MAX_LIVE_TOKENS
 
     oldest = min((await stored_tokens(app, user)), key=lambda row: row.id)
     csrf = await csrf_token(client, "/account")

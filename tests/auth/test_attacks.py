@@ -12,19 +12,14 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from tests.auth.conftest import (
-    AppFactory,
-    auth_cookie,
-    begin_sign_in,
-    count_sessions,
-    csrf_token,
-    sign_in,
-)
-from tests.auth.fakes import (
+from tests.factories import AppFactory, auth_cookie, count_sessions, csrf_token
+from tests.fakes import (
     KID,
     FakeProvider,
+    begin_sign_in,
     hs256_with_public_key,
     other_key,
+    sign_in,
     unsigned_token,
 )
 

@@ -17,15 +17,17 @@ from service.auth.provider import (
     AsyncOAuth2Client,
     OIDCProvider,
 )
-from tests.auth.conftest import AppFactory, begin_sign_in, count_sessions, sign_in
-from tests.auth.fakes import (
+from tests.factories import AppFactory, count_sessions
+from tests.fakes import (
     CLIENT_ID,
     CLIENT_SECRET,
     GOOGLE,
     KID,
     FakeProvider,
+    begin_sign_in,
     other_key,
     provider_key,
+    sign_in,
 )
 
 

@@ -7,9 +7,8 @@ import asyncio
 from quart import Quart, ResponseReturnValue, websocket
 
 from service.auth import Surface, require_account
-from tests.conftest import AppFactory
-from tests.factories import create_user, sign_in_as
-from tests.submissions.conftest import ClosingWebsocketConnection, WebsocketClosed
+from tests.factories import AppFactory, create_user, sign_in_as
+from tests.fakes import ClosingWebsocketConnection, WebsocketClosed
 
 
 async def page_probe() -> ResponseReturnValue:

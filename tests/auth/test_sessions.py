@@ -21,15 +21,8 @@ from service.config import SETTINGS_KEY
 from service.db import get_db
 from service.models import LoginSession, Role, User
 from service.models.base import utcnow
-from tests.auth.conftest import (
-    AppFactory,
-    auth_cookie,
-    cookie_value,
-    count_sessions,
-    csrf_token,
-    sign_in,
-)
-from tests.auth.fakes import FakeProvider
+from tests.factories import AppFactory, auth_cookie, cookie_value, count_sessions, csrf_token
+from tests.fakes import FakeProvider, sign_in
 
 NAME = "Ada Lovelace"
 

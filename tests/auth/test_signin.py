@@ -17,16 +17,17 @@ from service.auth.id_tokens import Identity
 from service.auth.sessions import revoke_all_sessions
 from service.db import get_db
 from service.models import LoginSession, Role, User
-from tests.auth.conftest import (
+from tests.factories import AppFactory, auth_cookie, count_sessions, csrf_token
+from tests.fakes import (
+    AUTHORIZE_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
     REDIRECT_URI,
-    AppFactory,
-    auth_cookie,
+    FakeProvider,
     begin_sign_in,
-    count_sessions,
-    csrf_token,
+    s256,
     sign_in,
 )
-from tests.auth.fakes import AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, FakeProvider, s256
 
 
 async def stored_sessions(app: Quart) -> list[LoginSession]:

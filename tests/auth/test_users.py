@@ -9,8 +9,8 @@ from quart.testing import QuartClient
 from service.auth.users import UnknownUser, set_disabled, set_role
 from service.db import get_db
 from service.models import Role
-from tests.auth.conftest import count_sessions, sign_in
-from tests.auth.fakes import FakeProvider
+from tests.factories import count_sessions
+from tests.fakes import FakeProvider, sign_in
 
 
 async def test_set_role_by_email(app: Quart, client: QuartClient, provider: FakeProvider) -> None:

@@ -19,7 +19,8 @@ from service.evaluator import (
 )
 from service.evaluator import TestFinished as FinishedTest
 from service.evaluator.checkers import DefaultChecker
-from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
+from tests.factories import write_package
+from tests.fakes import Behaviour, FakeSandbox, exited, real_sandbox
 
 PYTHON = known_language("python3")
 

@@ -6,13 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.factories import EXAMPLES
 from tests.helpers import require_or_skip
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems"
 SLUGS = sorted(path.name for path in EXAMPLES.iterdir() if (path / "problem.yaml").is_file())
 
 

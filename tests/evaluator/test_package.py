@@ -17,8 +17,7 @@ from service.evaluator.package import (
     is_package,
     load_package,
 )
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems"
+from tests.factories import EXAMPLES
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:

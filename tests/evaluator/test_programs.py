@@ -9,15 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator import (
-    LANGUAGES,
-    Outcome,
-    RunSpec,
-    Sandbox,
-    Verdict,
-    known_language,
-    offered_ids,
-)
+from service.evaluator.languages import LANGUAGES, known_language, offered_ids
 from service.evaluator.programs import (
     BuildResult,
     build_program,
@@ -26,7 +18,9 @@ from service.evaluator.programs import (
     run_limits,
     run_program,
 )
-from tests.evaluator.fakes import FakeSandbox, real_sandbox
+from service.evaluator.sandbox.base import Outcome, RunSpec, Sandbox
+from service.evaluator.verdicts import Verdict
+from tests.fakes import FakeSandbox, real_sandbox
 from tests.helpers import require_or_skip
 
 #: Languages whose toolchain CI installs (.ci/run): their real test may not be skipped there.

@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator import (
-    MIB,
-    Outcome,
-    ProblemPackage,
-    RunResult,
-    RunSpec,
-    Verdict,
-    known_language,
-    load_package,
-)
+from service.evaluator import ProblemPackage, load_package
+from service.evaluator.languages import known_language
 from service.evaluator.runner import (
     CompileFinished,
     CompileStarted,
@@ -26,7 +18,10 @@ from service.evaluator.runner import (
     evaluate,
 )
 from service.evaluator.runner import TestFinished as FinishedTest
-from tests.evaluator.fakes import Behaviour, FakeSandbox, exited, real_sandbox, write_package
+from service.evaluator.sandbox.base import MIB, Outcome, RunResult, RunSpec
+from service.evaluator.verdicts import Verdict
+from tests.factories import write_package
+from tests.fakes import Behaviour, FakeSandbox, exited, real_sandbox
 
 PYTHON = known_language("python3")
 TESTS = {

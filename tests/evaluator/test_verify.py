@@ -16,7 +16,8 @@ from service.evaluator import (
     offered_ids,
 )
 from service.evaluator.verify import derive_time_limit, verify
-from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox, write_package
+from tests.factories import write_package
+from tests.fakes import FakeSandbox, exited, real_sandbox
 
 TESTS = {"sample/1": ("1\n", "1\n"), "secret/1": ("2\n", "2\n"), "secret/2": ("3\n", "3\n")}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,47 +17,29 @@ from service.evaluator import RunResult, RunSpec, SandboxUnavailable, create_san
 from service.models import PackageVersion, Problem, Role, Status, Submission
 from service.packages import PackageStore
 from service.problems import importer
-from service.problems.importer import (
-    ImportRefused,
-    ImportResult,
-    import_package,
-    slug_from_filename,
+from service.problems.importer import ImportRefused, slug_from_filename
+from tests.factories import (
+    AppFactory,
+    assert_nothing_stored,
+    copy_example,
+    create_user,
+    example_path,
+    import_example,
+    load_problem,
+    run_import,
+    zip_bomb,
+    zip_folder,
 )
-from tests.builders import example_path
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.factories import create_user
+from tests.fakes import FakeSandbox, exited
 from tests.helpers import require_or_skip
-from tests.problems.packages import copy_example, zip_bomb, zip_folder
 
 HELLO = "Hello World!\n"
-
-
-async def run_import(app: Quart, source: Path, **kwargs: Any) -> ImportResult:
-    """Import ``source`` into ``app`` with the app's settings."""
-    async with get_db(app).session() as db:
-        return await import_package(db, get_settings(app), source, **kwargs)
 
 
 async def versions(app: Quart, problem_id: int) -> Sequence[PackageVersion]:
     async with get_db(app).session() as db:
         query = select(PackageVersion).where(PackageVersion.problem_id == problem_id)
         return (await db.execute(query.order_by(PackageVersion.id))).scalars().all()
-
-
-async def load_problem(app: Quart, slug: str) -> Problem | None:
-    async with get_db(app).session() as db:
-        query = select(Problem).where(Problem.slug == slug)
-        return (await db.execute(query)).scalar_one_or_none()
-
-
-async def assert_nothing_stored(app: Quart) -> None:
-    """No problem row, no package version, no zip in the store."""
-    async with get_db(app).session() as db:
-        assert await db.scalar(select(func.count()).select_from(Problem)) == 0
-        assert await db.scalar(select(func.count()).select_from(PackageVersion)) == 0
-    store = get_settings(app).package_dir
-    assert not store.exists() or list(store.iterdir()) == []
 
 
 def greeter(stdin: bytes, spec: RunSpec) -> RunResult:
@@ -361,3 +344,22 @@ async def test_verify_without_a_working_sandbox_is_refused(
 )
 def test_an_uploads_file_name_becomes_a_slug(filename: str, slug: str) -> None:
     assert slug_from_filename(filename) == slug
+
+
+async def test_verifying_an_import_opens_its_sandbox_off_the_event_loop(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_in: list[threading.Thread] = []
+
+    def unavailable(mode: str, slots: int | None = None) -> Any:
+        opened_in.append(threading.current_thread())
+        raise SandboxUnavailable("no sandbox in this test")
+
+    monkeypatch.setattr("service.problems.importer.create_sandbox", unavailable)
+    async with make_app(start_evaluator=False) as app:
+        with pytest.raises(ImportRefused) as caught:
+            await import_example(app, verify=True)
+        async with get_db(app).session() as db:
+            assert await db.scalar(select(func.count()).select_from(Problem)) == 0
+    assert "sandbox is unavailable" in str(caught.value)
+    assert len(opened_in) == 1 and opened_in[0] is not threading.main_thread()

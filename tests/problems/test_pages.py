@@ -15,20 +15,26 @@ from service.db import get_db
 from service.evaluator import offered_languages
 from service.models import PackageVersion, Problem, Role, Status, Submission
 from service.problems.views import SAMPLE_PREVIEW_BYTES
-from tests.builders import example_path, import_example
-from tests.conftest import AppFactory
-from tests.factories import create_user, csrf_token, sign_in_as
-from tests.problems.packages import copy_example, zip_bomb, zip_bytes
-from tests.problems.test_import import assert_nothing_stored, load_problem, run_import
+from tests.factories import (
+    AppFactory,
+    assert_nothing_stored,
+    copy_example,
+    create_user,
+    csrf_token,
+    example_path,
+    import_example,
+    load_problem,
+    run_import,
+    sign_in_as,
+    signed_in,
+    zip_bomb,
+    zip_bytes,
+)
 
 
 async def page_of(client: QuartClient, path: str) -> tuple[int, str]:
     response = await client.get(path)
     return response.status_code, await response.get_data(as_text=True)
-
-
-async def signed_in(client: QuartClient, app: Quart, role: Role = Role.STUDENT) -> None:
-    await sign_in_as(client, await create_user(app, role=role))
 
 
 async def test_anonymous_visitors_are_sent_to_sign_in(app: Quart, client: QuartClient) -> None:
@@ -45,7 +51,7 @@ async def test_students_see_visible_problems_by_set_and_name(
     await import_example(app, "hello", problem_set="Week 2")
     await import_example(app, "floatdiv", problem_set="Week 1")
     await import_example(app, "groups", problem_set="Week 1", hidden=True)
-    await signed_in(client, app)
+    await signed_in(client)
 
     status, page = await page_of(client, "/problems")
 
@@ -62,7 +68,7 @@ async def test_staff_see_hidden_problems_marked_with_hide_and_show_buttons(
 ) -> None:
     await import_example(app, "hello")
     await import_example(app, "groups", hidden=True)
-    await signed_in(client, app, Role.STAFF)
+    await signed_in(client, Role.STAFF)
 
     status, page = await page_of(client, "/problems")
 
@@ -75,7 +81,7 @@ async def test_staff_see_hidden_problems_marked_with_hide_and_show_buttons(
 
 
 async def test_an_empty_list_says_what_to_do(app: Quart, client: QuartClient) -> None:
-    await signed_in(client, app)
+    await signed_in(client)
     assert "There are no problems yet." in (await page_of(client, "/problems"))[1]
 
 
@@ -83,7 +89,7 @@ async def test_the_problem_page_has_statement_limits_samples_and_the_submit_form
     app: Quart, client: QuartClient
 ) -> None:
     await import_example(app, "floatdiv")
-    await signed_in(client, app)
+    await signed_in(client)
 
     status, page = await page_of(client, "/problems/floatdiv")
 
@@ -112,7 +118,7 @@ async def test_long_samples_are_cut_with_a_note(
     package = copy_example(tmp_path / "hello", keep=("accepted/hello.py",))
     (package / "data" / "sample" / "1.in").write_text("x" * (SAMPLE_PREVIEW_BYTES + 10))
     await run_import(app, package)
-    await signed_in(client, app)
+    await signed_in(client)
 
     page = (await page_of(client, "/problems/hello"))[1]
 
@@ -149,12 +155,12 @@ async def test_hidden_problems_are_404_for_students_and_open_for_staff(
     app: Quart, client: QuartClient
 ) -> None:
     await import_example(app, hidden=True)
-    await signed_in(client, app)
+    await signed_in(client)
     assert (await page_of(client, "/problems/hello"))[0] == 404
     assert (await page_of(client, "/problems/nothing-here"))[0] == 404
 
     staff_client = app.test_client()
-    await signed_in(staff_client, app, Role.STAFF)
+    await signed_in(staff_client, Role.STAFF)
     status, page = await page_of(staff_client, "/problems/hello")
     assert status == 200
     assert 'action="/problems/hello/show"' in page
@@ -171,7 +177,7 @@ async def test_a_missing_package_still_shows_the_page(app: Quart, client: QuartC
         assert row is not None
         row.package_hash = "f" * 64
         await db.commit()
-    await signed_in(client, app)
+    await signed_in(client)
 
     status, page = await page_of(client, "/problems/other")
 
@@ -181,7 +187,7 @@ async def test_a_missing_package_still_shows_the_page(app: Quart, client: QuartC
 
 async def test_hide_and_show_need_staff_and_the_csrf_token(app: Quart, client: QuartClient) -> None:
     await import_example(app)
-    await signed_in(client, app, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     token = await csrf_token(client, "/problems/hello")
 
     no_token = await client.post("/problems/hello/hide", form={})
@@ -203,7 +209,7 @@ async def test_hide_and_show_need_staff_and_the_csrf_token(app: Quart, client: Q
 
 async def test_students_cannot_hide_problems(app: Quart, client: QuartClient) -> None:
     await import_example(app)
-    await signed_in(client, app)
+    await signed_in(client)
     token = await csrf_token(client, "/problems/hello")
 
     response = await client.post("/problems/hello/hide", form={"csrf_token": token})
@@ -219,7 +225,7 @@ def upload(data: bytes, filename: str = "hello.zip") -> dict[str, FileStorage]:
 
 
 async def test_staff_import_a_zip_from_the_web_page(app: Quart, client: QuartClient) -> None:
-    await signed_in(client, app, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     status, form_page = await page_of(client, "/problems/import")
     assert status == 200
     assert 'enctype="multipart/form-data"' in form_page and 'name="package"' in form_page
@@ -260,7 +266,7 @@ async def test_staff_import_a_zip_from_the_web_page(app: Quart, client: QuartCli
 async def test_a_refused_web_import_shows_the_message_and_stores_nothing(
     app: Quart, client: QuartClient, tmp_path: Path
 ) -> None:
-    await signed_in(client, app, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     token = await csrf_token(client, "/problems/import")
 
     bomb = await client.post(
@@ -285,7 +291,7 @@ async def test_a_refused_web_import_shows_the_message_and_stores_nothing(
 
 
 async def test_students_cannot_import(app: Quart, client: QuartClient) -> None:
-    await signed_in(client, app)
+    await signed_in(client)
     token = await csrf_token(client, "/problems")
 
     form_page = await client.get("/problems/import")
@@ -303,7 +309,7 @@ async def test_a_web_import_can_verify_first(make_app: AppFactory, tmp_path: Pat
     package = copy_example(tmp_path / "hello", keep=("accepted/hello.py",))
     async with make_app(sandbox="unsafe-rlimit", evaluator_concurrency=2) as app:
         client = app.test_client()
-        await signed_in(client, app, Role.STAFF)
+        await signed_in(client, Role.STAFF)
         token = await csrf_token(client, "/problems/import")
 
         response = await client.post(

@@ -10,10 +10,14 @@ from quart.testing import QuartClient
 
 from service.models import Role
 from service.problems.statement import MAX_STATEMENT_BYTES, render_markdown, sanitise_html
-from tests.builders import import_example
-from tests.factories import create_user, sign_in_as
-from tests.problems.packages import copy_example, write_statement
-from tests.problems.test_import import run_import
+from tests.factories import (
+    copy_example,
+    create_user,
+    import_example,
+    run_import,
+    sign_in_as,
+    write_statement,
+)
 
 PDF = b"%PDF-1.4\n% a tiny stand-in for a real statement\n%%EOF\n"
 

@@ -11,9 +11,8 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from tests.builders import import_example
+from tests.factories import import_example, post_submission, signed_in
 from tests.helpers import require_or_skip
-from tests.submissions.conftest import post_submission, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "service" / "templates" / "submissions").glob("*.html"))
@@ -64,7 +63,7 @@ def test_scripts_parse(script: Path) -> None:
 
 async def test_refusal_page_offers_the_editor_again(app: Quart, client: QuartClient) -> None:
     await import_example(app, "hello")
-    await signed_in(app, client)
+    await signed_in(client)
     page = await (await post_submission(client, source="")).get_data(as_text=True)
     assert '<script src="/static/editor.js" defer></script>' in page
     assert "<textarea" in page and "data-editor" in page

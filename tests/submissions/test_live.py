@@ -12,21 +12,19 @@ from quart.testing import QuartClient
 
 from service.models import Role
 from service.security import origin_allowed
-from tests.builders import import_example
-from tests.conftest import TEST_PUBLIC_URL, AppFactory
-from tests.evaluator.fakes import FakeSandbox
-from tests.factories import create_user, sign_in_as
-from tests.submissions.conftest import (
+from tests.factories import (
     HELLO_PY,
-    ClosingWebsocketConnection,
-    WebsocketClosed,
+    TEST_PUBLIC_URL,
+    AppFactory,
+    create_user,
+    import_example,
     post_submission,
-    says,
+    sign_in_as,
     signed_in,
     submission_id,
-    wait_until_done,
-    with_fake_sandbox,
 )
+from tests.fakes import ClosingWebsocketConnection, FakeSandbox, WebsocketClosed, judge_on, says
+from tests.waiting import wait_until_done
 
 
 def live_client(client: QuartClient) -> QuartClient:
@@ -56,10 +54,10 @@ async def close_code(client: QuartClient, path: str, **headers: str) -> tuple[in
 
 async def test_live_sends_a_snapshot_then_events_until_done(make_app: AppFactory) -> None:
     sandbox = FakeSandbox(program=says(b"Hello World!\n"), delay=0.2)
-    async with make_app(setup=with_fake_sandbox(sandbox)) as app:
+    async with make_app(setup=judge_on(sandbox)) as app:
         client = app.test_client()
         await import_example(app, "hello")
-        await signed_in(app, client)
+        await signed_in(client)
         number = submission_id(await post_submission(client, source=HELLO_PY))
         async with live_client(client).websocket(
             f"/submissions/{number}/live", headers={"Origin": TEST_PUBLIC_URL}
@@ -79,10 +77,10 @@ async def test_live_sends_a_snapshot_then_events_until_done(make_app: AppFactory
 async def test_live_on_a_finished_submission_sends_the_snapshot_and_closes(
     make_app: AppFactory, fake_sandbox: FakeSandbox
 ) -> None:
-    async with make_app(setup=with_fake_sandbox(fake_sandbox)) as app:
+    async with make_app(setup=judge_on(fake_sandbox)) as app:
         client = app.test_client()
         await import_example(app, "hello")
-        await signed_in(app, client)
+        await signed_in(client)
         number = submission_id(await post_submission(client, source=HELLO_PY))
         await wait_until_done(client, number)
         async with live_client(client).websocket(f"/submissions/{number}/live") as socket:
@@ -96,10 +94,10 @@ async def test_live_on_a_finished_submission_sends_the_snapshot_and_closes(
 async def test_live_refuses_other_sites_anonymous_and_strangers(
     make_app: AppFactory, fake_sandbox: FakeSandbox
 ) -> None:
-    async with make_app(setup=with_fake_sandbox(fake_sandbox)) as app:
+    async with make_app(setup=judge_on(fake_sandbox)) as app:
         owner_client = app.test_client()
         await import_example(app, "hello")
-        await signed_in(app, owner_client)
+        await signed_in(owner_client)
         number = submission_id(await post_submission(owner_client, source=HELLO_PY))
         await wait_until_done(owner_client, number)
         path = f"/submissions/{number}/live"
@@ -140,7 +138,7 @@ def test_origin_must_be_the_site_itself(origin: str | None, allowed: bool) -> No
 
 async def test_state_json_follows_the_judging(app: Quart, client: QuartClient) -> None:
     await import_example(app, "hello")
-    await signed_in(app, client)
+    await signed_in(client)
     response = await post_submission(client, source=HELLO_PY)
     number = submission_id(response)
     state = await client.get(f"/submissions/{number}/state")

@@ -14,8 +14,7 @@ from service.events import get_broker
 from service.models import Status, Submission, SubmissionFile
 from service.submissions import live
 from service.submissions.live import Change, LiveItem, Quiet, Snapshot, follow
-from tests.builders import import_example
-from tests.factories import create_user
+from tests.factories import create_user, import_example
 
 STEP_SECONDS = 5.0
 

@@ -13,9 +13,8 @@ from service.auth.api_tokens import create_token
 from service.db import get_db
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, TestResult, User
 from service.submissions import live
-from tests.builders import import_example
-from tests.conftest import TEST_PUBLIC_URL, AppFactory
-from tests.submissions.conftest import ClosingWebsocketConnection, WebsocketClosed, signed_in
+from tests.factories import TEST_PUBLIC_URL, AppFactory, import_example, signed_in
+from tests.fakes import ClosingWebsocketConnection, WebsocketClosed
 
 RECHECK_SECONDS = 0.05
 
@@ -87,7 +86,7 @@ async def test_the_websocket_rereads_the_state_without_events(
         problem = await import_example(app, "hello")
         client = app.test_client()
         client.websocket_connection_class = ClosingWebsocketConnection  # type: ignore[assignment]
-        student = await signed_in(app, client)
+        student = await signed_in(client)
         number = await queued_submission(app, student, problem)
         states: list[dict[str, Any]] = []
         closed = asyncio.Event()
@@ -137,7 +136,7 @@ async def test_the_event_stream_rereads_the_state_without_events(
     async with make_app() as app:
         problem = await import_example(app, "hello")
         client = app.test_client()
-        student = await signed_in(app, client)
+        student = await signed_in(client)
         async with get_db(app).session() as db:
             token, _ = await create_token(db, student, "tests")
             await db.commit()

@@ -10,22 +10,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import func, select
 
 from service.db import get_db
 from service.models import Judging, Problem, Role, Status, Submission, SubmissionFile, User
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox
-from tests.factories import create_user, csrf_token, sign_in_as
-from tests.submissions.conftest import (
+from tests.factories import (
     HELLO_PY,
+    AppFactory,
+    count_rows,
+    create_user,
+    csrf_token,
+    import_example,
     post_submission,
+    sign_in_as,
     signed_in,
     submission_id,
-    wait_until_done,
-    with_fake_sandbox,
 )
+from tests.fakes import FakeSandbox, judge_on
+from tests.waiting import wait_until_done
 
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ async def list_page(client: QuartClient, query: str = "") -> tuple[int, str]:
 
 async def test_students_see_only_their_own_submissions(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     other = await create_user(app)
     mine = await store_submission(app, me, problem)
     theirs = await store_submission(app, other, problem)
@@ -94,7 +95,7 @@ async def test_students_see_only_their_own_submissions(app: Quart, client: Quart
 
 async def test_a_student_cannot_filter_by_another_user(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     other = await create_user(app, email="other@example.com")
     mine = await store_submission(app, me, problem)
     await store_submission(app, other, problem)
@@ -105,7 +106,7 @@ async def test_a_student_cannot_filter_by_another_user(app: Quart, client: Quart
 
 async def test_staff_see_everyone_with_the_user_column(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    await signed_in(app, client, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     student = await create_user(app, email="ada@school.example")
     number = await store_submission(app, student, problem)
     status, page = await list_page(client)
@@ -132,7 +133,7 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client: QuartClient) -> No
 async def test_staff_filters_narrow_the_list(app: Quart, client: QuartClient) -> None:
     hello = await import_example(app, "hello")
     floats = await import_example(app, "floatdiv")
-    await signed_in(app, client, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     ada = await create_user(app, email="ada@school.example")
     bob = await create_user(app, email="bob@other.example")
     a_ac = await store_submission(app, ada, hello)
@@ -180,7 +181,7 @@ async def test_staff_filters_narrow_the_list(app: Quart, client: QuartClient) ->
 async def test_bad_filters_are_400_with_a_message(
     app: Quart, client: QuartClient, query: str, message: str
 ) -> None:
-    await signed_in(app, client, Role.STAFF)
+    await signed_in(client, Role.STAFF)
     status, page = await list_page(client, query)
     assert status == 400
     assert message in page
@@ -188,7 +189,7 @@ async def test_bad_filters_are_400_with_a_message(
 
 async def test_lists_are_paginated_newest_first(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     numbers = [
         await store_submission(app, me, problem, created_at=NOON + timedelta(minutes=minute))
         for minute in range(53)
@@ -208,7 +209,7 @@ async def test_lists_are_paginated_newest_first(app: Quart, client: QuartClient)
 
 async def test_pagination_links_keep_the_filters(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     for minute in range(51):
         await store_submission(app, me, problem, created_at=NOON + timedelta(minutes=minute))
     _status, page = await list_page(client, "?verdict=AC&problem=hello")
@@ -220,7 +221,7 @@ async def test_pagination_links_keep_the_filters(app: Quart, client: QuartClient
 
 async def test_the_page_highlights_the_source(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     files = (("main.py", "def greet():\n    return '<b>'\n"), ("notes.zzz", "<i>plain</i>\n"))
     number = await store_submission(app, me, problem, files=files)
     response = await client.get(f"/submissions/{number}")
@@ -247,7 +248,7 @@ async def test_pygments_css_is_served_and_cacheable(client: QuartClient) -> None
 
 async def test_a_single_file_downloads_as_text(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     number = await store_submission(app, me, problem, files=(("main.py", HELLO_PY),))
     response = await client.get(f"/submissions/{number}/source")
     assert response.status_code == 200
@@ -258,7 +259,7 @@ async def test_a_single_file_downloads_as_text(app: Quart, client: QuartClient) 
 
 async def test_several_files_download_as_a_zip(app: Quart, client: QuartClient) -> None:
     problem = await import_example(app, "hello")
-    me = await signed_in(app, client)
+    me = await signed_in(client)
     files = (("main.c", "int main(void) { return 0; }\n"), ("util.h", "#pragma once\n"))
     number = await store_submission(app, me, problem, language="c", files=files)
     response = await client.get(f"/submissions/{number}/source")
@@ -272,18 +273,13 @@ async def test_several_files_download_as_a_zip(app: Quart, client: QuartClient) 
 # ---------------------------------------------------------------- rejudging
 
 
-async def judging_count(app: Quart) -> int:
-    async with get_db(app).session() as db:
-        return int(await db.scalar(select(func.count()).select_from(Judging)) or 0)
-
-
 async def test_staff_rejudge_keeps_the_history(
     make_app: AppFactory, fake_sandbox: FakeSandbox
 ) -> None:
-    async with make_app(setup=with_fake_sandbox(fake_sandbox)) as app:
+    async with make_app(setup=judge_on(fake_sandbox)) as app:
         client = app.test_client()
         await import_example(app, "hello")
-        await signed_in(app, client)
+        await signed_in(client)
         number = submission_id(await post_submission(client, source=HELLO_PY))
         await wait_until_done(client, number)
 
@@ -292,20 +288,20 @@ async def test_staff_rejudge_keeps_the_history(
             f"/submissions/{number}/rejudge", form={"csrf_token": await csrf_token(client)}
         )
         assert response.status_code == 403
-        assert await judging_count(app) == 1
+        assert await count_rows(app, Judging) == 1
 
         staff = await create_user(app, role=Role.STAFF)
         await sign_in_as(client, staff)
         response = await client.post(f"/submissions/{number}/rejudge", form={})
         assert response.status_code == 400  # no CSRF token
-        assert await judging_count(app) == 1
+        assert await count_rows(app, Judging) == 1
 
         response = await client.post(
             f"/submissions/{number}/rejudge", form={"csrf_token": await csrf_token(client)}
         )
         assert response.status_code == 303
         assert response.headers["Location"] == f"/submissions/{number}"
-        assert await judging_count(app) == 2
+        assert await count_rows(app, Judging) == 2
         state = await wait_until_done(client, number)
         assert state["verdict"] == "AC" and state["judgings"] == 2
         page = await (await client.get(f"/submissions/{number}")).get_data(as_text=True)
@@ -322,7 +318,7 @@ async def test_staff_rejudge_keeps_the_history(
 async def test_staff_rejudge_a_whole_problem(
     make_app: AppFactory, fake_sandbox: FakeSandbox
 ) -> None:
-    async with make_app(setup=with_fake_sandbox(fake_sandbox)) as app:
+    async with make_app(setup=judge_on(fake_sandbox)) as app:
         client = app.test_client()
         problem = await import_example(app, "hello")
         student = await create_user(app)
@@ -330,19 +326,19 @@ async def test_staff_rejudge_a_whole_problem(
             await store_submission(
                 app, student, problem, created_at=NOON + timedelta(minutes=minute)
             )
-        await signed_in(app, client)
+        await signed_in(client)
         token = await csrf_token(client)
         assert (
             await client.post("/problems/hello/rejudge", form={"csrf_token": token})
         ).status_code == 403
-        assert await judging_count(app) == 0
+        assert await count_rows(app, Judging) == 0
 
-        await signed_in(app, client, Role.STAFF)
+        await signed_in(client, Role.STAFF)
         token = await csrf_token(client)
         response = await client.post("/problems/hello/rejudge", form={"csrf_token": token})
         assert response.status_code == 303
         assert response.headers["Location"] == "/submissions?problem=hello"
-        assert await judging_count(app) == 3
+        assert await count_rows(app, Judging) == 3
         page = await (await client.get(response.headers["Location"])).get_data(as_text=True)
         assert "3 submissions of Hello World queued for rejudging" in page
         assert 'action="/problems/hello/rejudge"' in page  # the button to do it again

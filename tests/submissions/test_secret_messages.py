@@ -11,19 +11,24 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from service.models import Role
-from tests.builders import example_path, import_example
-from tests.conftest import TEST_PUBLIC_URL, AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.submissions.conftest import (
-    ClosingWebsocketConnection,
-    WebsocketClosed,
+from tests.factories import (
+    TEST_PUBLIC_URL,
+    AppFactory,
+    example_path,
+    import_example,
     post_submission,
-    says,
     signed_in,
     submission_id,
-    wait_until_done,
-    with_fake_sandbox,
 )
+from tests.fakes import (
+    ClosingWebsocketConnection,
+    FakeSandbox,
+    WebsocketClosed,
+    exited,
+    judge_on,
+    says,
+)
+from tests.waiting import wait_until_done
 
 WRONG = 'print("0")\n'
 
@@ -69,9 +74,9 @@ async def judged_wrong(app: Quart, client: QuartClient) -> int:
 async def test_students_see_no_secret_message_on_the_page_or_state(
     make_app: AppFactory, fake_sandbox_zero: FakeSandbox
 ) -> None:
-    async with make_app(setup=with_fake_sandbox(fake_sandbox_zero)) as app:
+    async with make_app(setup=judge_on(fake_sandbox_zero)) as app:
         student = app.test_client()
-        await signed_in(app, student)
+        await signed_in(student)
         number = await judged_wrong(app, student)
 
         state = await (await student.get(f"/submissions/{number}/state")).get_json()
@@ -89,7 +94,7 @@ async def test_students_see_no_secret_message_on_the_page_or_state(
         assert all(f"&#39;{answer}&#39;" in page for answer in answers("sample"))
 
         staff = app.test_client()
-        await signed_in(app, staff, Role.STAFF)
+        await signed_in(staff, Role.STAFF)
         full = await (await staff.get(f"/submissions/{number}/state")).get_json()
         assert all(test["message"] for test in split_tests(full)[1] if test["verdict"] == "WA")
         staff_page = await (await staff.get(f"/submissions/{number}")).get_data(as_text=True)
@@ -112,10 +117,10 @@ async def listen(client: QuartClient, number: int) -> list[dict[str, Any]]:
 
 async def test_live_events_hide_secret_messages_from_students(make_app: AppFactory) -> None:
     slow = FakeSandbox(program=says(b"0\n"), delay=0.05)
-    async with make_app(setup=with_fake_sandbox(slow)) as app:
+    async with make_app(setup=judge_on(slow)) as app:
         student, staff = listener(app), listener(app)
-        await signed_in(app, student)
-        await signed_in(app, staff, Role.STAFF)
+        await signed_in(student)
+        await signed_in(staff, Role.STAFF)
         await import_example(app, "groups")
         number = submission_id(await post_submission(student, "groups", source=WRONG))
         seen, seen_by_staff = await asyncio.gather(listen(student, number), listen(staff, number))
@@ -144,10 +149,10 @@ def passes_samples_only() -> FakeSandbox:
 
 async def test_the_verdict_message_names_no_secret_answer(make_app: AppFactory) -> None:
     # The first failed test is secret: the judging's own message must not quote it either.
-    async with make_app(setup=with_fake_sandbox(passes_samples_only())) as app:
+    async with make_app(setup=judge_on(passes_samples_only())) as app:
         student, staff = listener(app), listener(app)
-        await signed_in(app, student)
-        await signed_in(app, staff, Role.STAFF)
+        await signed_in(student)
+        await signed_in(staff, Role.STAFF)
         number = await judged_wrong(app, student)
         state = await (await student.get(f"/submissions/{number}/state")).get_json()
         page = await (await student.get(f"/submissions/{number}")).get_data(as_text=True)

@@ -10,8 +10,7 @@ from quart.testing import WebsocketResponseError
 
 from service.config import Environment
 from service.models import Role
-from tests.conftest import AppFactory
-from tests.factories import create_user, sign_in_as
+from tests.factories import AppFactory, create_user, sign_in_as
 
 
 def add_failing_routes(app: Quart) -> None:

@@ -1,19 +1,16 @@
-"""The home page, the layout's header, static files and the health probes."""
+"""The home page, the layout's header and static files (the probes: test_readyz.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
 from service.db import get_db
 from service.models import Role, Status, Submission
-from tests.builders import import_example
-from tests.conftest import AppFactory, sqlite_url
-from tests.factories import create_user, sign_in_as
+from tests.factories import create_user, import_example, sign_in_as
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "service" / "templates"
 
@@ -107,37 +104,3 @@ def test_templates_have_no_inline_script_or_style() -> None:
         if re.search(r"<style|\sstyle=", text):
             offenders.append(f"{template.name}: inline style")
     assert offenders == []
-
-
-async def test_healthz(client: QuartClient) -> None:
-    response = await client.get("/healthz")
-    assert response.status_code == 200
-    assert await response.get_json() == {"status": "ok"}
-
-
-@pytest.mark.sandbox
-async def test_readyz_checks_database(client: QuartClient) -> None:
-    response = await client.get("/readyz")
-    assert response.status_code == 200
-    assert await response.get_json() == {
-        "status": "ready",
-        "checks": {"database": "ok", "sandbox": "ok"},
-    }
-
-
-async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_path: Path) -> None:
-    # A directory is not a database file: every connection attempt fails.
-    async with make_app(database_url=sqlite_url(tmp_path)) as app:
-        response = await app.test_client().get("/readyz")
-    assert response.status_code == 503
-    body = await response.get_json()
-    assert body["status"] == "unavailable"
-    assert body["checks"]["database"].startswith("error: ")
-
-
-@pytest.mark.sandbox
-async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str) -> None:
-    async with make_app(database_url=postgres_database) as app:
-        response = await app.test_client().get("/readyz")
-    assert response.status_code == 200
-    assert (await response.get_json())["checks"]["database"] == "ok"

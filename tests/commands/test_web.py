@@ -15,7 +15,7 @@ from service.cli import main
 from service.db import create_engine
 from service.models import LoginSession, Role, User
 from service.models.base import utcnow
-from tests.conftest import sqlite_url
+from tests.factories import sqlite_url
 
 
 @pytest.fixture

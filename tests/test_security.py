@@ -8,8 +8,7 @@ from quart.testing import QuartClient
 
 from service.config import Environment
 from service.security import csrf_exempt
-from tests.conftest import AppFactory
-from tests.factories import create_user, csrf_token, sign_in_as
+from tests.factories import AppFactory, create_user, csrf_token, sign_in_as
 
 PRODUCTION = {
     "env": Environment.PRODUCTION,

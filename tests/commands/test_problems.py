@@ -10,9 +10,7 @@ from click.testing import CliRunner, Result
 
 from service import migrations
 from service.cli import main
-from tests.builders import example_path
-from tests.conftest import sqlite_url
-from tests.problems.packages import copy_example, zip_bomb, zip_folder
+from tests.factories import copy_example, example_path, sqlite_url, zip_bomb, zip_folder
 
 
 @pytest.fixture

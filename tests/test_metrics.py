@@ -13,13 +13,15 @@ from service.jobs import get_dispatcher
 from service.metrics import get_metrics
 from service.models import Role, Status
 from service.submissions.service import submit
-from tests.admin.rows import add_problem, add_submission, minutes
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited
-from tests.factories import create_user
-
-HELLO = b"Hello World!\n"
+from tests.factories import (
+    AppFactory,
+    add_problem,
+    add_submission,
+    create_user,
+    import_example,
+    minutes,
+)
+from tests.fakes import FakeSandbox, hello_program, judge_on
 
 
 async def scrape(client: QuartClient) -> dict[str, list[Sample]]:
@@ -75,12 +77,9 @@ async def test_counts_come_from_the_database(app: Quart, client: QuartClient) ->
 
 
 async def test_a_submission_moves_the_counts_and_the_histogram(make_app: AppFactory) -> None:
-    sandbox = FakeSandbox(program=lambda stdin, spec: exited(HELLO))
+    sandbox = FakeSandbox(program=hello_program)
 
-    def setup(app: Quart) -> None:
-        get_dispatcher(app).sandbox = sandbox
-
-    async with make_app(setup) as app:
+    async with make_app(judge_on(sandbox)) as app:
         client = app.test_client()
         await import_example(app, "hello")
         person = await create_user(app, role=Role.STUDENT)
@@ -111,12 +110,9 @@ async def test_a_submission_moves_the_counts_and_the_histogram(make_app: AppFact
 
 async def test_queue_and_busy_sandboxes_follow_the_dispatcher(make_app: AppFactory) -> None:
     # One judging at a time (concurrency 2 // 2), each test run slow: the others wait.
-    sandbox = FakeSandbox(program=lambda stdin, spec: exited(HELLO), delay=0.5)
+    sandbox = FakeSandbox(program=hello_program, delay=0.5)
 
-    def setup(app: Quart) -> None:
-        get_dispatcher(app).sandbox = sandbox
-
-    async with make_app(setup, evaluator_concurrency=2) as app:
+    async with make_app(judge_on(sandbox), evaluator_concurrency=2) as app:
         client = app.test_client()
         await import_example(app, "hello")
         person = await create_user(app)

@@ -1,28 +1,43 @@
-"""Submitting: every refusal stores nothing; an accepted submission is stored and queued."""
+"""Submitting and rejudging: refusals store nothing, submits queue, rejudges supersede."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy import update
+from sqlalchemy import event, func, insert, select, update
 
 from service.db import get_db
 from service.evaluator import offered_ids
-from service.models import Problem, Role, Status, Submission
+from service.jobs import get_dispatcher
+from service.models import Judging, Problem, Role, Status, Submission
 from service.models.base import utcnow
 from service.submissions.service import (
+    REJUDGE_CHUNK,
+    SUBMIT_LOCKS_KEY,
     SubmissionItem,
     SubmissionRefused,
+    rejudge,
+    rejudge_problem,
     submit,
     submit_batch,
 )
+from service.submissions.state import submission_state
 from service.submissions.validation import check_language, conventional_name
-from tests.builders import import_example
-from tests.factories import create_user
-from tests.pipeline.conftest import FakeApp, row_counts, wait_done, wait_idle
+from tests.factories import (
+    AppFactory,
+    create_user,
+    import_example,
+    judgings_of,
+    load_submission,
+    results_of,
+    row_counts,
+)
+from tests.fakes import FakeApp, FakeSandbox, hello_program, wrong
+from tests.waiting import wait_done, wait_idle
 
 SOURCE = b'print("Hello World!")\n'
 NOTHING = {"submissions": 0, "files": 0, "judgings": 0, "results": 0}
@@ -229,3 +244,174 @@ async def _age(app: Quart, submission_id: int, *, seconds: float) -> None:
 async def _problem(app: Quart, slug: str) -> Problem | None:
     async with get_db(app).session() as db:
         return await db.get(Problem, slug)
+
+
+async def test_rejudge_keeps_history_and_uses_the_current_package(fake_app: FakeApp) -> None:
+    box = FakeSandbox(program=wrong)
+    async with fake_app(box) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        staff = await create_user(app, role=Role.STAFF)
+        submission = await submit(app, user, problem.slug, "python3", [("", SOURCE)])
+        assert (await wait_done(app, submission.id)).verdict == "WA"
+        box.program = hello_program
+        judging = await rejudge(app, submission.id, staff)
+        assert judging.requested_by_id == staff.id
+        queued = await load_submission(app, submission.id)
+        assert queued.judging_id == judging.id
+        done = await wait_done(app, submission.id)
+        history = await judgings_of(app, submission.id)
+        async with get_db(app).session() as db:
+            state = await submission_state(db, submission.id)
+        old_results = await results_of(app, history[0].id)
+    assert done.verdict == "AC" and done.judging_id == judging.id
+    assert [(j.status, j.verdict) for j in history] == [(Status.DONE, "WA"), (Status.DONE, "AC")]
+    assert [r.verdict for r in old_results] == ["WA", "WA"]
+    assert state is not None and state["judgings"] == 2
+    assert [t["verdict"] for t in state["tests"]] == ["AC", "AC"]
+
+
+async def test_rejudge_problem_and_unknown_submission(fake_app: FakeApp) -> None:
+    async with fake_app() as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        ids = [
+            (await submit(app, user, problem.slug, "python3", [("", SOURCE)])).id for _ in range(3)
+        ]
+        for submission_id in ids:
+            await wait_done(app, submission_id)
+        assert await rejudge_problem(app, problem.id, None) == 3
+        for submission_id in ids:
+            assert (await wait_done(app, submission_id)).verdict == "AC"
+            assert len(await judgings_of(app, submission_id)) == 2
+        before = await row_counts(app)
+        with pytest.raises(SubmissionRefused) as caught:
+            await rejudge(app, 999_999, None)
+        assert caught.value.status == 404
+        assert await row_counts(app) == before
+
+
+async def test_concurrent_submits_cannot_pass_the_rate_limit_together(fake_app: FakeApp) -> None:
+    from service.config import RateLimit
+
+    async with fake_app(submission_rate_limit=RateLimit(2, 60)) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        results = await asyncio.gather(
+            *(submit(app, user, problem.slug, "python3", [("", SOURCE)]) for _ in range(10)),
+            return_exceptions=True,
+        )
+        stored = [result for result in results if isinstance(result, Submission)]
+        refused = [result for result in results if isinstance(result, SubmissionRefused)]
+        assert len(stored) == 2 and len(refused) == 8
+        assert {(r.status, r.code) for r in refused} == {(429, "rate_limited")}
+        counts = await row_counts(app)
+        assert (counts["submissions"], counts["judgings"]) == (2, 2)
+        assert app.extensions[SUBMIT_LOCKS_KEY] == {}  # idle users keep no lock
+        for submission in stored:
+            await wait_done(app, submission.id)
+
+
+async def test_rejudging_a_problem_twice_judges_only_the_last_judging(fake_app: FakeApp) -> None:
+    box = FakeSandbox(program=hello_program, delay=0.1)
+    async with fake_app(box) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        ids = [
+            (await submit(app, user, problem.slug, "python3", [("", SOURCE)])).id for _ in range(3)
+        ]
+        for submission_id in ids:
+            await wait_done(app, submission_id)
+        assert await rejudge_problem(app, problem.id, None) == 3
+        assert await rejudge_problem(app, problem.id, None) == 3
+        for submission_id in ids:
+            done = await wait_done(app, submission_id)
+            first, middle, last = await judgings_of(app, submission_id)
+            assert done.judging_id == last.id and done.verdict == "AC"
+            assert (first.verdict, last.verdict) == ("AC", "AC")
+            assert (middle.status, middle.verdict) == (Status.DONE, None)
+            assert middle.message == f"superseded by judging {last.id}"
+
+
+async def test_rejudging_many_submissions_works_in_bounded_transactions(
+    make_app: AppFactory,
+) -> None:
+    total = 2 * REJUDGE_CHUNK + 200
+    async with make_app(start_evaluator=False) as app:
+        problem = await import_example(app)
+        user = await create_user(app)
+        async with get_db(app).session() as db:
+            await db.execute(
+                insert(Submission),
+                [
+                    {
+                        "user_id": user.id,
+                        "problem_id": problem.id,
+                        "language": "python3",
+                        "status": Status.DONE,
+                        "verdict": "WA",
+                        "source_bytes": 1,
+                        "created_at": utcnow(),
+                    }
+                    for _ in range(total)
+                ],
+            )
+            await db.commit()
+            ids = list((await db.execute(select(Submission.id).order_by(Submission.id))).scalars())
+        waiting = await _give_queued_judging(app, ids[0])
+        engine = get_db(app).engine
+        assert engine is not None
+        commits: list[int] = []
+        statements: list[str] = []
+
+        def on_commit(connection: Any) -> None:
+            commits.append(1)
+
+        def on_execute(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine.sync_engine, "commit", on_commit)
+        event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
+        try:
+            assert await rejudge_problem(app, problem.id, None) == total
+        finally:
+            event.remove(engine.sync_engine, "commit", on_commit)
+            event.remove(engine.sync_engine, "before_cursor_execute", on_execute)
+        assert len(commits) == 3  # 500 + 500 + 200
+        assert len(statements) < 40  # bulk statements, not one query per submission
+        async with get_db(app).session() as db:
+            shown = (
+                await db.execute(
+                    select(Submission.id, Submission.status, Submission.verdict, Judging)
+                    .join(Judging, Judging.id == Submission.judging_id)
+                    .order_by(Submission.id)
+                )
+            ).all()
+            judgings = await db.scalar(select(func.count()).select_from(Judging))
+            old = await db.get(Judging, waiting)
+        assert get_dispatcher(app).stats()["queued"] == total
+    assert len(shown) == total and judgings == total + 1
+    for submission_id, status, verdict, judging in shown:
+        assert (status, verdict) == (Status.QUEUED, None)
+        assert (judging.submission_id, judging.status) == (submission_id, Status.QUEUED)
+        assert judging.package_hash == problem.package_hash
+    assert old is not None and (old.status, old.verdict) == (Status.DONE, None)
+    assert old.message == f"superseded by judging {shown[0][3].id}"
+
+
+async def _give_queued_judging(app: Quart, submission_id: int) -> int:
+    async with get_db(app).session() as db:
+        problem = (await db.execute(select(Problem))).scalar_one()
+        judging = Judging(
+            submission_id=submission_id,
+            package_hash=problem.package_hash,
+            status=Status.QUEUED,
+            created_at=utcnow(),
+        )
+        db.add(judging)
+        await db.flush()
+        await db.execute(
+            update(Submission).where(Submission.id == submission_id).values(judging_id=judging.id)
+        )
+        await db.commit()
+        return judging.id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from quart import Quart
 from sqlalchemy import select, text
@@ -41,3 +43,26 @@ async def test_session_before_start_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="not started"):
         async with Database("sqlite+aiosqlite:///:memory:").session():
             pass
+
+
+async def test_a_cancelled_write_still_finishes_before_its_caller_sees_the_cancel() -> None:
+    from service.db import runs_to_the_end
+
+    steps: list[str] = []
+    entered = asyncio.Event()
+
+    @runs_to_the_end
+    async def write() -> str:
+        steps.append("begin")
+        entered.set()
+        await asyncio.sleep(0.05)  # the statement and the commit, in flight
+        steps.append("commit")
+        return "stored"
+
+    task = asyncio.create_task(write())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert steps == ["begin", "commit"]
+    assert await write() == "stored"  # uncancelled calls return the write's result

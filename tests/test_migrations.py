@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect
 from service import migrations
 from service.db import create_engine as service_engine
 from service.models import Base
-from tests.conftest import sqlite_url
+from tests.factories import sqlite_url
 
 ALL_TABLES = {
     "alembic_version",

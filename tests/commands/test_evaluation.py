@@ -19,7 +19,8 @@ from service.evaluator import (
     SandboxUnavailable,
     create_sandbox,
 )
-from tests.evaluator.fakes import FakeSandbox, exited, write_package
+from tests.factories import write_package
+from tests.fakes import FakeSandbox, exited
 from tests.helpers import require_or_skip
 
 TESTS = {"sample/1": ("1 2\n", "3\n"), "secret/1": ("20 22\n", "42\n")}

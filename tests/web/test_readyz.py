@@ -1,22 +1,20 @@
-"""The readiness probe checks the database and that the sandbox runs a trivial program."""
+"""The probes: /healthz answers, /readyz checks the database and that the sandbox runs a program."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from quart import Quart
+from quart.testing import QuartClient
 
 from service.evaluator import RunResult, RunSpec, SandboxUnavailable
 from service.jobs import get_dispatcher
 from service.submissions.service import submit
 from service.web import views as web_views
-from tests.builders import import_example
-from tests.conftest import AppFactory
-from tests.evaluator.fakes import FakeSandbox, exited, real_sandbox
-from tests.factories import create_user
+from tests.factories import AppFactory, create_user, import_example, sqlite_url
+from tests.fakes import FakeSandbox, exited, judge_on, real_sandbox
 
 
 class BrokenSandbox(FakeSandbox):
@@ -28,13 +26,38 @@ class BrokenSandbox(FakeSandbox):
         raise SandboxUnavailable("bubblewrap is not installed")
 
 
-def use_sandbox(sandbox: FakeSandbox) -> Callable[[Quart], None]:
-    """Return a make_app setup putting ``sandbox`` into the app's dispatcher."""
+async def test_healthz(client: QuartClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert await response.get_json() == {"status": "ok"}
 
-    def setup(app: Quart) -> None:
-        get_dispatcher(app).sandbox = sandbox
 
-    return setup
+@pytest.mark.sandbox
+async def test_readyz_checks_database(client: QuartClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert await response.get_json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "sandbox": "ok"},
+    }
+
+
+async def test_readyz_reports_unreachable_database(make_app: AppFactory, tmp_path: Path) -> None:
+    # A directory is not a database file: every connection attempt fails.
+    async with make_app(database_url=sqlite_url(tmp_path)) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = await response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"].startswith("error: ")
+
+
+@pytest.mark.sandbox
+async def test_readyz_on_postgresql(make_app: AppFactory, postgres_database: str) -> None:
+    async with make_app(database_url=postgres_database) as app:
+        response = await app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert (await response.get_json())["checks"]["database"] == "ok"
 
 
 @pytest.mark.sandbox
@@ -53,7 +76,7 @@ async def test_ready_with_the_real_sandbox(make_app: AppFactory) -> None:
 
 async def test_a_broken_sandbox_makes_the_app_unavailable(make_app: AppFactory) -> None:
     broken = BrokenSandbox()
-    async with make_app(use_sandbox(broken)) as app:
+    async with make_app(judge_on(broken)) as app:
         response = await app.test_client().get("/readyz")
     body = await response.get_json()
     assert response.status_code == 503
@@ -65,7 +88,7 @@ async def test_a_broken_sandbox_makes_the_app_unavailable(make_app: AppFactory) 
 
 
 async def test_a_sandbox_that_fails_the_program_is_reported(make_app: AppFactory) -> None:
-    async with make_app(use_sandbox(FakeSandbox(sandbox_errors=1))) as app:
+    async with make_app(judge_on(FakeSandbox(sandbox_errors=1))) as app:
         response = await app.test_client().get("/readyz")
     assert response.status_code == 503
     assert (await response.get_json())["checks"]["sandbox"] == (
@@ -86,7 +109,7 @@ async def test_a_good_result_is_reused_and_a_bad_one_is_not(
     sandbox = FakeSandbox(sandbox_errors=1)
     clock = [1000.0]
     monkeypatch.setattr("service.web.views.time.monotonic", lambda: clock[0])
-    async with make_app(use_sandbox(sandbox)) as app:
+    async with make_app(judge_on(sandbox)) as app:
         client = app.test_client()
         statuses = []
         for advance in (0.0, 0.0, 10.0, 29.0, 2.0):
@@ -101,7 +124,7 @@ async def test_a_slow_sandbox_times_out(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("service.web.views.PROBE_TIMEOUT", 0.05)
-    async with make_app(use_sandbox(FakeSandbox(delay=5.0))) as app:
+    async with make_app(judge_on(FakeSandbox(delay=5.0))) as app:
         response = await app.test_client().get("/readyz")
     assert response.status_code == 503
     assert (await response.get_json())["checks"]["sandbox"] == "error: no result within 0.05 s"
@@ -109,7 +132,7 @@ async def test_a_slow_sandbox_times_out(
 
 async def test_finished_judgings_vouch_for_the_sandbox(make_app: AppFactory) -> None:
     sandbox = BrokenSandbox()
-    async with make_app(use_sandbox(sandbox)) as app:
+    async with make_app(judge_on(sandbox)) as app:
         dispatcher = get_dispatcher(app)
         client = app.test_client()
         for hook in dispatcher.on_finished:
@@ -141,7 +164,7 @@ async def test_a_busy_evaluator_stays_ready(
     # Every slot is judging: the probe cannot get a slot in time, but busy is not broken.
     monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
     blocked = BlockedSandbox()
-    async with make_app(use_sandbox(blocked)) as app:
+    async with make_app(judge_on(blocked)) as app:
         problem = await import_example(app)
         user = await create_user(app)
         await submit(app, user, problem.slug, "python3", [("hello.py", b"print(1)\n")])
@@ -159,7 +182,7 @@ async def test_an_idle_evaluator_whose_probe_hangs_is_unavailable(
 ) -> None:
     monkeypatch.setattr(web_views, "PROBE_TIMEOUT", 0.2)
     blocked = BlockedSandbox()
-    async with make_app(use_sandbox(blocked)) as app:
+    async with make_app(judge_on(blocked)) as app:
         response = await app.test_client().get("/readyz")
         blocked.release.set()
     assert response.status_code == 503

@@ -7,7 +7,7 @@ import asyncio
 from quart import Quart
 
 from service.events import EventBroker, get_broker
-from tests.conftest import AppFactory
+from tests.factories import AppFactory
 
 
 async def test_subscribers_get_their_submissions_events_in_order() -> None:
