@@ -19,15 +19,24 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
     score, created_at (ISO 8601), tests_total, tests_done, tests [{index, name, verdict,
     time_ms, memory_kb, message}], compile_output, message, judging_id, judgings (count).
     """
-    submission = (
+    # The judging count comes with the row in one statement: read apart, a judging committed
+    # in between gave a state that was never true ("queued" with one judging).
+    judgings_of = (
+        select(func.count())
+        .select_from(Judging)
+        .where(Judging.submission_id == Submission.id)
+        .scalar_subquery()
+    )
+    found = (
         await db.execute(
-            select(Submission)
+            select(Submission, judgings_of)
             .where(Submission.id == submission_id)
             .options(selectinload(Submission.problem), selectinload(Submission.user))
         )
-    ).scalar_one_or_none()
-    if submission is None:
+    ).one_or_none()
+    if found is None:
         return None
+    submission, judgings = found
     judging: Judging | None = None
     if submission.judging_id is not None:
         judging = (
@@ -37,9 +46,6 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
                 .options(selectinload(Judging.results))
             )
         ).scalar_one_or_none()
-    judgings = await db.scalar(
-        select(func.count()).select_from(Judging).where(Judging.submission_id == submission.id)
-    )
     # The same builder as the live ``test`` events: a snapshot and the events agree.
     tests = [result_json(result) for result in (judging.results if judging is not None else [])]
     total = judging.total if judging is not None and judging.total else 0
