@@ -78,10 +78,16 @@ def is_sample(test_name: str | None) -> bool:
     return bool(test_name) and str(test_name).startswith(SAMPLE_PREFIX)
 
 
+#: What a student gets instead of a secret test's fields: a message may quote the expected
+#: answer, and time and memory are as good as output to a program that chooses how much it
+#: spends (one read the first byte of every input through the memory column).
+SECRET_TEST_HIDDEN: dict[str, Any] = {"message": "", "time_ms": None, "memory_kb": None}
+
+
 def _redact_test(test: dict[str, Any]) -> dict[str, Any]:
-    if is_sample(test.get("name")) or not test.get("message"):
+    if is_sample(test.get("name")):
         return test
-    return {**test, "message": ""}
+    return {**test, **SECRET_TEST_HIDDEN}
 
 
 def is_public(part: MessagePart) -> bool:
@@ -109,9 +115,10 @@ def student_message(parts: list[dict[str, Any]] | None) -> str:
 def redact_state(state: dict[str, Any], *, staff: bool) -> dict[str, Any]:
     """Return ``state`` as ``staff`` or not may see it: nothing of a secret test but its verdict.
 
-    A checker's message may quote the expected answer, which would leak secret test data to
-    the submitter; samples are public and staff see everything. The judging's message is
-    rebuilt from its parts, each shown by its own test's visibility (``is_public``).
+    A secret test keeps its name and verdict; its message, time and memory become
+    ``SECRET_TEST_HIDDEN`` (they could carry its data out). Samples are public and staff see
+    everything. The judging's message is rebuilt from its parts, each shown by its own test's
+    visibility (``is_public``).
     """
     parts = state.get("message_parts")
     visible = {key: value for key, value in state.items() if key != "message_parts"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
+import zlib
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from service.evaluator import RunResult, RunSpec
+from service.evaluator import Outcome, RunResult, RunSpec
 from service.jobs import get_dispatcher
 from service.models import Role, Status
 from tests.factories import (
@@ -23,6 +25,7 @@ from tests.factories import (
     example_path,
     import_example,
     judgings_of,
+    parse_events,
     post_submission,
     run_import,
     signed_in,
@@ -94,7 +97,7 @@ async def test_students_see_no_secret_message_on_the_page_or_state(
         assert state["verdict"] == "WA" and len(secret) == 13
         assert all(test["message"] == "" for test in secret)
         assert {test["verdict"] for test in secret} == {"WA", "AC"}  # verdicts still shown
-        assert all(test["time_ms"] is not None for test in secret)
+        assert all(test["time_ms"] is None and test["memory_kb"] is None for test in secret)
         assert all("expected" in test["message"] for test in samples)  # samples are public
         body = json.dumps(state)
         assert [answer for answer in answers("secret") if answer in body] == []
@@ -296,3 +299,102 @@ async def test_a_retried_judge_error_shows_no_secret_validator_output(
     assert queued["status"] == "queued"
     assert SAMPLE_ANSWER in queued["message"]  # the sample part of the message is public
     assert final["verdict"] == "JE" and SAMPLE_ANSWER in final["message"]
+
+
+# ------------------------------------------ time and memory of secret tests (#14, item 7)
+
+
+def figures(stdin: bytes) -> tuple[int, int]:
+    """Return the (CPU ms, KiB) a reading-out program spends on ``stdin``: a function of it."""
+    code = zlib.crc32(stdin)
+    return 100 + code % 800, 100_000 + code % 100_000
+
+
+def reads_out_its_input() -> FakeSandbox:
+    """Return a fake sandbox whose programs spell their input in the time and memory they use.
+
+    As the attack did: allocate (and spin) an amount chosen by the input's bytes, so the time
+    and memory columns of a secret test would carry its input out.
+    """
+
+    def run(stdin: bytes, spec: RunSpec) -> RunResult:
+        cpu_ms, memory_kb = figures(stdin)
+        return RunResult(
+            Outcome.EXITED,
+            exit_code=0,
+            stdout=b"0\n",
+            cpu_ms=cpu_ms,
+            wall_ms=cpu_ms + 2,
+            memory_kb=memory_kb,
+        )
+
+    return FakeSandbox(program=run, delay=0.05)
+
+
+def spent(kind: str) -> set[tuple[int, int]]:
+    """Return the (time, memory) the reading-out program shows on the groups ``kind`` tests."""
+    folder = example_path("groups") / "data" / kind
+    return {figures(path.read_bytes()) for path in folder.rglob("*.in")}
+
+
+def page_rows(page: str) -> dict[str, tuple[str, str]]:
+    """Return each test row of a submission page: name -> (time cell, memory cell)."""
+    found = re.findall(
+        r'<td class="test-name">(.*?)</td>.*?<td class="test-time">(.*?)</td>\s*'
+        r'<td class="test-memory">(.*?)</td>',
+        page,
+        re.S,
+    )
+    return {name: (time.strip(), memory.strip()) for name, time, memory in found}
+
+
+async def event_stream(client: QuartClient, number: int, headers: dict[str, str]) -> list[Any]:
+    """Read the API's whole event stream of a submission; return its (event, data) pairs."""
+    response = await client.get(f"/api/v1/submissions/{number}/events", headers=headers)
+    assert response.status_code == 200
+    return parse_events(await response.get_data(as_text=True))
+
+
+def figures_of(tests: list[dict[str, Any]]) -> set[tuple[Any, Any]]:
+    """Return the (time_ms, memory_kb) pairs of test results."""
+    return {(test["time_ms"], test["memory_kb"]) for test in tests}
+
+
+async def test_students_see_no_time_or_memory_of_secret_tests(make_app: AppFactory) -> None:
+    async with make_app(setup=judge_on(reads_out_its_input())) as app:
+        await import_example(app, "groups")
+        student, staff = listener(app), listener(app)
+        user = await signed_in(student)
+        await signed_in(staff, Role.STAFF)
+        headers = bearer(await token_for(app, user))
+        number = submission_id(await post_submission(student, "groups", source=WRONG))
+        live, streamed = await asyncio.gather(
+            listen(student, number), event_stream(student, number, headers)
+        )
+        await wait_until_done(student, number)
+        shown = await every_channel(student, number, headers)
+        full = await (await staff.get(f"/submissions/{number}/state")).get_json()
+
+    secret, samples = spent("secret"), spent("sample")
+    assert figures_of(split_tests(full)[1]) == secret  # staff see what the program spent
+    live_tests = [event for event in live[1:] if event["type"] == "test"]
+    streamed_tests = [data for kind, data in streamed if kind == "test"]
+    assert [test for test in live_tests + streamed_tests if not is_sample(test)], "none live"
+    states = [
+        json.loads(shown["state"]),
+        json.loads(shown["api"]),
+        live[0]["state"],
+        next(data for kind, data in streamed if kind == "snapshot"),
+    ]
+    for tests in [state["tests"] for state in states] + [live_tests, streamed_tests]:
+        assert figures_of([test for test in tests if not is_sample(test)]) <= {(None, None)}
+        assert figures_of([test for test in tests if is_sample(test)]) <= samples
+    rows = page_rows(shown["page"])
+    assert len(rows) == 15
+    assert {cells for name, cells in rows.items() if not name.startswith("sample/")} == {("", "")}
+    assert all(cells != ("", "") for name, cells in rows.items() if name.startswith("sample/"))
+
+
+def is_sample(test: dict[str, Any]) -> bool:
+    """Return whether a test result is of a sample test."""
+    return str(test["name"]).startswith("sample/")
