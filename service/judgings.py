@@ -201,6 +201,25 @@ def _guard(held: Held) -> tuple[Any, ...]:
     )
 
 
+#: Judgings looked up per query by :func:`owners` (well under any database's bound parameters).
+OWNERS_CHUNK = 500
+
+
+async def owners(database: Database, judging_ids: Sequence[int]) -> dict[int, int]:
+    """Return who sent each judging's submission: judging id -> user id (gone ones left out)."""
+    found: dict[int, int] = {}
+    async with database.session() as db:
+        for start in range(0, len(judging_ids), OWNERS_CHUNK):
+            chunk = judging_ids[start : start + OWNERS_CHUNK]
+            rows = await db.execute(
+                select(Judging.id, Submission.user_id)
+                .join(Submission, Submission.id == Judging.submission_id)
+                .where(Judging.id.in_(chunk))
+            )
+            found.update({judging_id: user_id for judging_id, user_id in rows.all()})
+    return found
+
+
 @runs_to_the_end
 async def claim(database: Database, judging_id: int, worker_id: str) -> Claimed | None:
     """Mark the judging running for ``worker_id`` if it is still queued; else return None.

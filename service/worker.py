@@ -169,6 +169,7 @@ class _Job:
                 time_limit=self.claimed.time_limit,
                 # The stored package is named by its hash; the main file by the problem's slug.
                 main_name=self.claimed.main_name,
+                wall_budget_factor=self.settings.wall_budget_factor,
             )
             # aclosing: leaving early (superseded, lost, cancelled) cancels the running tests.
             async with contextlib.aclosing(events):
@@ -288,9 +289,11 @@ def _verdict_message(finished: Finished, failed: TestFinished | None) -> list[Me
     The evaluator's own message says the same as one string; built from the test here, so
     its parts are shown by that test's visibility.
     """
+    # Stopped at the wall-clock budget: said in the judge's own words, so students see it.
+    parts = [MessagePart(finished.stopped_early)] if finished.stopped_early else []
     if failed is not None:
-        return [MessagePart(failed.message, test=failed.name)]
-    return [MessagePart(finished.message, internal=True)] if finished.message else []
+        return [*parts, MessagePart(failed.message, test=failed.name)]
+    return [*parts, MessagePart(finished.message, internal=True)] if finished.message else parts
 
 
 def _write_sources(files: Sequence[tuple[str, str]]) -> tuple[Path, list[Path]]:
