@@ -79,6 +79,8 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_package_bytes: int = 256 * 1024 * 1024
     submission_rate_limit: RateLimit = RateLimit(20, 60)
+    max_judgings_per_user: int = 2
+    wall_budget_factor: float = 2.0
     start_evaluator: bool = True
 
     @property
@@ -106,6 +108,16 @@ def _split_list(value: str) -> frozenset[str]:
     return frozenset(
         item.strip().lower() for item in value.replace(";", ",").split(",") if item.strip()
     )
+
+
+def _parse_float(name: str, value: str, minimum: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not minimum <= number < float("inf"):  # also refuses nan
+        raise ConfigError(f"{name} must be a number of at least {minimum:g}, got {value.strip()}")
+    return number
 
 
 def _parse_int(name: str, value: str, minimum: int) -> int:
@@ -168,12 +180,17 @@ def load_settings(
     for name, attr, minimum in (
         ("MAX_SOURCE_BYTES", "max_source_bytes", 1),
         ("MAX_PACKAGE_BYTES", "max_package_bytes", 1024),
+        ("MAX_JUDGINGS_PER_USER", "max_judgings_per_user", 1),
     ):
         if env.get(name, "").strip():
             values[attr] = _parse_int(name, env[name], minimum)
     if env.get("SUBMISSION_RATE_LIMIT", "").strip():
         values["submission_rate_limit"] = parse_rate_limit(
             "SUBMISSION_RATE_LIMIT", env["SUBMISSION_RATE_LIMIT"]
+        )
+    if env.get("WALL_BUDGET_FACTOR", "").strip():
+        values["wall_budget_factor"] = _parse_float(
+            "WALL_BUDGET_FACTOR", env["WALL_BUDGET_FACTOR"], 1.0
         )
     if env.get("SESSION_LIFETIME_DAYS", "").strip():
         values["session_lifetime_days"] = _parse_int(

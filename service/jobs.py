@@ -7,6 +7,11 @@ this process, all sharing one sandbox of ``EVALUATOR_CONCURRENCY`` slots (so at 
 programs run at once), opened on first use. A distributed queue replaces it without touching
 the views.
 
+Waiting judgings are handed out fairly between the people who sent them (:class:`FairQueue`):
+the next one goes to whoever has the fewest judgings running here, then the fewest waiting,
+then the longest wait; nobody has more than ``MAX_JUDGINGS_PER_USER`` running at once, even
+with judges idle, so one person's slow submissions always leave judges for the others.
+
 Tests may swap the sandbox before anything is judged::
 
     get_dispatcher(app).sandbox = FakeSandbox(...)   # e.g. in make_app(setup=...)
@@ -20,9 +25,12 @@ go back to ``queued``, so they run again after the restart.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections import Counter
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from quart import Quart, current_app
@@ -31,7 +39,7 @@ from service.config import Settings, get_settings
 from service.db import Database, get_db
 from service.evaluator import RunResult, RunSpec, Sandbox, create_sandbox, offered_languages
 from service.events import EventBroker, get_broker
-from service.judgings import new_worker_id, recover, release
+from service.judgings import new_worker_id, owners, recover, release
 from service.worker import JudgeOutcome, judge
 
 logger = logging.getLogger(__name__)
@@ -106,6 +114,94 @@ async def warm_languages() -> None:
         logger.exception("probing the installed languages failed")
 
 
+class FairQueue:
+    """Judgings waiting to run here, handed out fairly between the people who sent them.
+
+    A judging arrives without its owner (:meth:`add`); the dispatcher looks the owners up in
+    one query (:meth:`unplaced`, :meth:`place`). :meth:`take` hands out the next judging: among
+    people with fewer than ``per_user`` judgings running, the one with the fewest running,
+    then the fewest waiting, then the one whose judging has waited longest. An owner that
+    could not be looked up (None) shares one line, without the cap.
+    """
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._arrivals = itertools.count()
+        self._unplaced: dict[int, int] = {}  # judging id -> arrival, owner not known yet
+        self._waiting: dict[int | None, list[tuple[int, int]]] = {}  # owner -> heap (arrival, id)
+        self._owner: dict[int, int | None] = {}  # judging id -> owner, placed or running
+        self._running: set[int] = set()
+        self._running_by: Counter[int | None] = Counter()
+
+    def __contains__(self, judging_id: object) -> bool:
+        return judging_id in self._unplaced or judging_id in self._owner
+
+    @property
+    def waiting(self) -> int:
+        """Return how many judgings wait (owners looked up or not)."""
+        return len(self._unplaced) + sum(len(line) for line in self._waiting.values())
+
+    @property
+    def running(self) -> int:
+        """Return how many judgings handed out by :meth:`take` have not been marked done."""
+        return len(self._running)
+
+    def add(self, judging_id: int) -> None:
+        """Queue a judging whose owner is still to be looked up (no-op if already here)."""
+        if judging_id not in self:
+            self._unplaced[judging_id] = next(self._arrivals)
+
+    def unplaced(self) -> list[int]:
+        """Return the judgings whose owner is still to be looked up, in arrival order."""
+        return list(self._unplaced)
+
+    def place(self, found: Mapping[int, int | None]) -> None:
+        """Give the waiting judgings in ``found`` their owners (None: could not be looked up)."""
+        for judging_id in [judging_id for judging_id in self._unplaced if judging_id in found]:
+            arrival = self._unplaced.pop(judging_id)
+            owner = found[judging_id]
+            self._owner[judging_id] = owner
+            heapq.heappush(self._waiting.setdefault(owner, []), (arrival, judging_id))
+
+    def take(self) -> int | None:
+        """Hand out the next judging (marked running), or None when nobody may go now."""
+        ready = [
+            owner
+            for owner, line in self._waiting.items()
+            if line and (owner is None or self._running_by[owner] < self.per_user)
+        ]
+        if not ready:
+            return None
+        owner = min(
+            ready,
+            key=lambda who: (self._running_by[who], len(self._waiting[who]), self._waiting[who][0]),
+        )
+        line = self._waiting[owner]
+        _, judging_id = heapq.heappop(line)
+        if not line:
+            del self._waiting[owner]
+        self._running.add(judging_id)
+        self._running_by[owner] += 1
+        return judging_id
+
+    def done(self, judging_id: int) -> None:
+        """Mark a judging handed out by :meth:`take` as no longer running here."""
+        if judging_id in self._running:
+            self._running.discard(judging_id)
+            owner = self._owner.pop(judging_id)
+            self._running_by[owner] -= 1
+            if not self._running_by[owner]:
+                del self._running_by[owner]
+
+    def clear_waiting(self) -> None:
+        """Forget every waiting judging (the running ones stay until marked done)."""
+        for line in self._waiting.values():
+            for _, judging_id in line:
+                del self._owner[judging_id]
+        self._waiting.clear()
+        self._unplaced.clear()
+
+
 class LocalDispatcher:
     """An asyncio pool in this process, judging on one shared sandbox."""
 
@@ -123,9 +219,9 @@ class LocalDispatcher:
         self.retry_delay = 1.0
         self.sweep_seconds = SWEEP_SECONDS
         self.started = False
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
-        self._pending: set[int] = set()
-        self._running: set[int] = set()
+        self._queue = FairQueue(settings.max_judgings_per_user)
+        self._changed = asyncio.Event()  # a judging arrived or one finished: look again
+        self._placing = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._retries: set[asyncio.TimerHandle] = set()
         self._own_sandbox = False
@@ -138,11 +234,11 @@ class LocalDispatcher:
         self.enqueue(judging_id)
 
     def enqueue(self, judging_id: int) -> None:
-        """Queue ``judging_id`` without waiting (it runs once a worker is free)."""
-        if judging_id in self._pending or judging_id in self._running:
+        """Queue ``judging_id`` without waiting (it runs when a judge is free, in its turn)."""
+        if judging_id in self._queue:
             return
-        self._pending.add(judging_id)
-        self._queue.put_nowait(judging_id)
+        self._queue.add(judging_id)
+        self._changed.set()
 
     def stats(self) -> dict[str, int]:
         """Return how many judgings are queued and running, and sandbox runs in progress.
@@ -152,8 +248,8 @@ class LocalDispatcher:
         dispatcher's compiles and test runs in progress (waiting for a slot included).
         """
         return {
-            "queued": len(self._pending) + len(self._retries),
-            "running": len(self._running),
+            "queued": self._queue.waiting + len(self._retries),
+            "running": self._queue.running,
             "sandboxes_busy": self._runs.busy,
         }
 
@@ -195,8 +291,7 @@ class LocalDispatcher:
                 await release(self.database, self.worker_id)
             except Exception:
                 logger.exception("could not release this worker's judgings")
-        self._pending.clear()
-        self._queue = asyncio.Queue()
+        self._queue.clear_waiting()
         self.started = False
         if self._own_sandbox and self.sandbox is not None:
             sandbox, self.sandbox, self._own_sandbox = self.sandbox, None, False
@@ -239,9 +334,7 @@ class LocalDispatcher:
 
     async def _work(self) -> None:
         while True:
-            judging_id = await self._queue.get()
-            self._pending.discard(judging_id)
-            self._running.add(judging_id)
+            judging_id = await self._next_judging()
             try:
                 outcome = await judge(
                     self.database,
@@ -255,8 +348,36 @@ class LocalDispatcher:
                 logger.exception("judging %s crashed its worker", judging_id)
                 continue
             finally:
-                self._running.discard(judging_id)
+                self._queue.done(judging_id)
+                self._changed.set()  # its owner may be below the cap again
             self._after(outcome)
+
+    async def _next_judging(self) -> int:
+        """Wait until a judging may run here (its turn, its owner below the cap); return it."""
+        while True:
+            if self._queue.unplaced():
+                await self._place()
+            judging_id = self._queue.take()
+            if judging_id is not None:
+                return judging_id
+            if self._queue.unplaced():  # arrived while the owners were looked up
+                continue
+            # No await since take(): a judging arriving from here on sets the event again.
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _place(self) -> None:
+        """Look up the owners of the judgings that arrived (one query for all of them)."""
+        async with self._placing:
+            waiting = self._queue.unplaced()
+            if not waiting:
+                return
+            found: dict[int, int | None] = {}
+            try:
+                found.update(await owners(self.database, waiting))
+            except Exception:  # judge them anyway, in one line: the claim still guards each
+                logger.exception("could not look up who sent judgings %s", waiting)
+            self._queue.place({judging_id: found.get(judging_id) for judging_id in waiting})
 
     def _after(self, outcome: JudgeOutcome) -> None:
         if outcome.requeued:

@@ -25,6 +25,8 @@ The rules that make a crash harmless:
   runs it as its own task), so no rejudge can become visible between the two.
 - Back to queued forgets the worker, the partial results and the compile output, and shows
   ``queued`` on the submission if it still shows the judging.
+- A judging's message is stored as parts (:class:`MessagePart`), each about one test or the
+  judging itself, so what a student sees of it is decided per test, never by its text.
 
 Exceptions::
 
@@ -43,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -93,6 +95,58 @@ class Claimed:
     current: bool  # the submission shows this judging (else it was stored as superseded)
     main_name: str | None = None  # names the main file among several (hello.py for hello)
     time_limit: float | None = None  # the problem's limit (the one its pages show), seconds
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    """One part of a judging's message: about one test, or about the judging as a whole.
+
+    ``test`` names the test the text is about (a checker's or validator's words on it, which
+    may quote its data); None means the text is about the judging. ``internal`` marks a text
+    about the judging that comes from the judge's insides (an exception, a validator's build
+    output), which may quote anything; the rest is the judge's own fixed words.
+    """
+
+    text: str
+    test: str | None = None
+    internal: bool = False
+
+    def render(self) -> str:
+        """Return the part as the message shows it: ``test: text``, or the text alone."""
+        if self.test is None:
+            return self.text
+        return f"{self.test}: {self.text}" if self.text else self.test
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the part as stored in ``judgings.message_parts``."""
+        return {"text": self.text, "test": self.test, "internal": self.internal}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MessagePart:
+        """Read a part back from ``judgings.message_parts``."""
+        test = data.get("test")
+        return cls(
+            text=str(data.get("text") or ""),
+            test=None if test is None else str(test),
+            internal=bool(data.get("internal", True)),
+        )
+
+
+#: What separates the parts of a judging's message.
+PART_SEPARATOR = "; "
+
+
+def render_message(parts: Sequence[MessagePart]) -> str:
+    """Return the whole message (what staff see) of ``parts``."""
+    return PART_SEPARATOR.join(part.render() for part in parts if part.render())
+
+
+def message_values(parts: Sequence[MessagePart]) -> dict[str, Any]:
+    """Return the column values storing ``parts`` as a judging's message."""
+    return {
+        "message": render_message(parts),
+        "message_parts": [part.to_json() for part in parts],
+    }
 
 
 def superseded_message(judging_id: int | None) -> str:
@@ -145,6 +199,25 @@ def _guard(held: Held) -> tuple[Any, ...]:
         Judging.worker == held.worker_id,
         Judging.status == Status.RUNNING,
     )
+
+
+#: Judgings looked up per query by :func:`owners` (well under any database's bound parameters).
+OWNERS_CHUNK = 500
+
+
+async def owners(database: Database, judging_ids: Sequence[int]) -> dict[int, int]:
+    """Return who sent each judging's submission: judging id -> user id (gone ones left out)."""
+    found: dict[int, int] = {}
+    async with database.session() as db:
+        for start in range(0, len(judging_ids), OWNERS_CHUNK):
+            chunk = judging_ids[start : start + OWNERS_CHUNK]
+            rows = await db.execute(
+                select(Judging.id, Submission.user_id)
+                .join(Submission, Submission.id == Judging.submission_id)
+                .where(Judging.id.in_(chunk))
+            )
+            found.update({judging_id: user_id for judging_id, user_id in rows.all()})
+    return found
 
 
 @runs_to_the_end
@@ -275,12 +348,18 @@ async def add_result(database: Database, broker: Broker, held: Held, result: Tes
 
 @runs_to_the_end
 async def requeue(
-    database: Database, broker: Broker, held: Held, *, count_attempt: bool, reason: str
+    database: Database,
+    broker: Broker,
+    held: Held,
+    *,
+    count_attempt: bool,
+    reason: Sequence[MessagePart],
 ) -> None:
     """Send a held judging back to the queue and forget its partial results.
 
-    The interrupted attempt counts only with ``count_attempt`` (a judge error, not a stop).
-    Raises LostClaim when it is no longer held, Superseded when a rejudge replaced it.
+    The interrupted attempt counts only with ``count_attempt`` (a judge error, not a stop);
+    ``reason`` becomes the judging's message. Raises LostClaim when it is no longer held,
+    Superseded when a rejudge replaced it.
     """
     async with database.session() as db:
         await _hold(db, held)
@@ -289,8 +368,8 @@ async def requeue(
             held.judging_id,
             held.submission_id,
             _guard(held),
-            message=reason,
             attempts=Judging.attempts if count_attempt else Judging.attempts - 1,
+            **message_values(reason),
         )
         await db.commit()
         _publish(broker, held, {"type": "status", "status": "queued", "retry": count_attempt})
@@ -308,7 +387,7 @@ async def finish(
     total: int,
     max_time_ms: int,
     max_memory_kb: int,
-    message: str,
+    message: Sequence[MessagePart],
 ) -> str:
     """Store the verdict of a held judging once, mirror it on the submission and announce it.
 
@@ -327,8 +406,8 @@ async def finish(
                 total=total,
                 max_time_ms=max_time_ms,
                 max_memory_kb=max_memory_kb,
-                message=message,
                 heartbeat_at=utcnow(),
+                **message_values(message),
                 finished_at=utcnow(),
             )
             .execution_options(synchronize_session=False)
@@ -378,12 +457,24 @@ async def supersede(
     await db.execute(
         update(table)
         .where(*guard)
-        .values(status=Status.DONE, verdict=None, message=bindparam("note"), finished_at=utcnow()),
+        .values(
+            status=Status.DONE,
+            verdict=None,
+            message=bindparam("note"),
+            message_parts=bindparam("parts", type_=JSON),
+            finished_at=utcnow(),
+        ),
         [
-            {"old_id": judging_id, "note": superseded_message(shown)}
+            {"old_id": judging_id, **_note(superseded_message(shown))}
             for judging_id, shown in replaced.items()
         ],
     )
+
+
+def _note(text: str) -> dict[str, Any]:
+    """Return the ``note`` and ``parts`` parameters of a message of the judge's own words."""
+    values = message_values([MessagePart(text)])
+    return {"note": values["message"], "parts": values["message_parts"]}
 
 
 async def _back_to_queued(
@@ -555,8 +646,10 @@ async def _fail_interrupted(
             verdict=JUDGE_ERROR,
             score=0.0,
             passed=0,
-            message=f"judge error: the judging was interrupted {attempts} times",
             finished_at=utcnow(),
+            **message_values(
+                [MessagePart(f"judge error: the judging was interrupted {attempts} times")]
+            ),
             worker="",
             compile_output="",
         )

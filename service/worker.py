@@ -39,7 +39,7 @@ from service.evaluator import (
     get_language,
 )
 from service.events import Broker
-from service.judgings import MAX_ATTEMPTS, Claimed, LostClaim, Superseded
+from service.judgings import MAX_ATTEMPTS, Claimed, LostClaim, MessagePart, Superseded
 from service.models import TestResult
 from service.packages import load_stored
 
@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: A running judging refreshes ``heartbeat_at`` at least this often (seconds).
 HEARTBEAT_SECONDS = 10.0
+
+#: The message of a judging sent back to the queue because this server stops.
+STOPPING = "the server is stopping"
 
 #: The sandbox itself, or an async function returning it (opened on first use).
 SandboxSource = Sandbox | Callable[[], Awaitable[Sandbox]]
@@ -86,7 +89,11 @@ async def judge(
     except asyncio.CancelledError:
         with contextlib.suppress(LostClaim):
             stopping = judgings.requeue(
-                database, broker, claimed.held, count_attempt=False, reason="the server is stopping"
+                database,
+                broker,
+                claimed.held,
+                count_attempt=False,
+                reason=[MessagePart(STOPPING)],
             )
             await asyncio.shield(stopping)
         raise
@@ -136,7 +143,8 @@ class _Job:
         """Judge; return the final verdict, or None when the judging went back to the queue."""
         scratch: Path | None = None
         finished: Finished | None = None
-        judge_errors: list[str] = []
+        failed: TestFinished | None = None  # the first test that did not pass
+        judge_errors: list[MessagePart] = []
         try:
             problem = await load_stored(self.settings, self.claimed.package_hash)
             language = get_language(self.claimed.language)
@@ -161,6 +169,7 @@ class _Job:
                 time_limit=self.claimed.time_limit,
                 # The stored package is named by its hash; the main file by the problem's slug.
                 main_name=self.claimed.main_name,
+                wall_budget_factor=self.settings.wall_budget_factor,
             )
             # aclosing: leaving early (superseded, lost, cancelled) cancels the running tests.
             async with contextlib.aclosing(events):
@@ -170,28 +179,32 @@ class _Job:
                     elif isinstance(event, CompileFinished):
                         await self._compiled(event)
                         if event.verdict is Verdict.JE:
-                            judge_errors.append(event.output)
+                            judge_errors.append(MessagePart(event.output, internal=True))
                     elif isinstance(event, TestFinished):
                         await self._store_test(event)
+                        if event.verdict is not Verdict.AC and failed is None:
+                            failed = event
                         if event.verdict is Verdict.JE:
-                            judge_errors.append(f"{event.name}: {event.message}")
+                            judge_errors.append(MessagePart(event.message, test=event.name))
                     else:
                         finished = event
             if finished is None:  # evaluate always ends with Finished
                 raise RuntimeError("the evaluator ended without a verdict")
             if finished.verdict is Verdict.JE and not judge_errors:
-                judge_errors.append(finished.message or "the evaluator failed")
+                text = finished.message or "the evaluator failed"
+                judge_errors.append(MessagePart(text, internal=True))
         except (asyncio.CancelledError, LostClaim):
             raise
         except Exception as error:
             logger.exception("judging %s failed", self.held.judging_id)
-            return await self._judge_error(f"{type(error).__name__}: {error}")
+            detail = MessagePart(f"{type(error).__name__}: {error}", internal=True)
+            return await self._judge_error([detail])
         finally:
             if scratch is not None:
                 await asyncio.to_thread(shutil.rmtree, scratch, True)
         if judge_errors or finished is None:
-            return await self._judge_error("; ".join(judge_errors), finished)
-        return await self._finish(finished)
+            return await self._judge_error(judge_errors, finished)
+        return await self._finish(finished, _verdict_message(finished, failed))
 
     async def _progress(self, event: dict[str, Any], **values: Any) -> None:
         await judgings.progress(self.database, self.broker, self.held, event, **values)
@@ -222,36 +235,40 @@ class _Job:
         )
         await judgings.add_result(self.database, self.broker, self.held, result)
 
-    async def _judge_error(self, message: str, finished: Finished | None = None) -> str | None:
+    async def _judge_error(
+        self, errors: Sequence[MessagePart], finished: Finished | None = None
+    ) -> str | None:
         """Requeue after an infrastructure failure, or finish as JE after the last attempt."""
-        if self.claimed.attempts < MAX_ATTEMPTS:
+        attempts = self.claimed.attempts
+        if attempts < MAX_ATTEMPTS:
             logger.warning(
                 "judging %s: attempt %s failed (%s); retrying",
                 self.held.judging_id,
-                self.claimed.attempts,
-                message,
+                attempts,
+                judgings.render_message(errors),
             )
+            reason = [MessagePart(f"judge error on attempt {attempts}, retrying"), *errors]
             try:
                 await judgings.requeue(
-                    self.database, self.broker, self.held, count_attempt=True, reason=message
+                    self.database, self.broker, self.held, count_attempt=True, reason=reason
                 )
             except Superseded:
                 raise
             except LostClaim:
                 pass  # taken over: its new owner judges it
             return None
-        text = f"judge error after {self.claimed.attempts} attempts: {message}"
+        message = [MessagePart(f"judge error after {attempts} attempts"), *errors]
         if finished is not None and finished.verdict is not Verdict.JE:
             # A real verdict came before the failed test: keep it, note the judge's trouble.
-            return await self._finish(finished, message=text)
+            return await self._finish(finished, message)
         total = finished.total if finished is not None else 0
         passed = finished.passed if finished is not None else 0
         return await self._finish(
-            Finished(Verdict.JE, passed / total if total else 0.0, passed, total, message=text)
+            Finished(Verdict.JE, passed / total if total else 0.0, passed, total), message
         )
 
-    async def _finish(self, finished: Finished, *, message: str | None = None) -> str:
-        """Store the verdict (``message`` replaces the evaluator's) and announce it."""
+    async def _finish(self, finished: Finished, message: Sequence[MessagePart]) -> str:
+        """Store the verdict with ``message`` as the judging's message, and announce it."""
         return await judgings.finish(
             self.database,
             self.broker,
@@ -262,8 +279,21 @@ class _Job:
             total=finished.total,
             max_time_ms=finished.max_time_ms,
             max_memory_kb=finished.max_memory_kb,
-            message=finished.message if message is None else message,
+            message=message,
         )
+
+
+def _verdict_message(finished: Finished, failed: TestFinished | None) -> list[MessagePart]:
+    """Return the message of a judged submission: about its first failed test, if any.
+
+    The evaluator's own message says the same as one string; built from the test here, so
+    its parts are shown by that test's visibility.
+    """
+    # Stopped at the wall-clock budget: said in the judge's own words, so students see it.
+    parts = [MessagePart(finished.stopped_early)] if finished.stopped_early else []
+    if failed is not None:
+        return [*parts, MessagePart(failed.message, test=failed.name)]
+    return [*parts, MessagePart(finished.message, internal=True)] if finished.message else parts
 
 
 def _write_sources(files: Sequence[tuple[str, str]]) -> tuple[Path, list[Path]]:

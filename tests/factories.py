@@ -65,6 +65,8 @@ SETTINGS_VARIABLES = (
     "MAX_SOURCE_BYTES",
     "MAX_PACKAGE_BYTES",
     "SUBMISSION_RATE_LIMIT",
+    "MAX_JUDGINGS_PER_USER",
+    "WALL_BUDGET_FACTOR",
     "SANDBOX",
 )
 TEST_PUBLIC_URL = "http://verdict.test"
@@ -210,6 +212,23 @@ def zip_bytes(folder: Path, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
             if path.is_file():
                 bundle.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
+
+
+def yaml_alias_bomb(levels: int, key: str = "validation", width: int = 10) -> str:
+    """Return YAML whose ``key`` is a few hundred bytes but ``width ** levels`` values expanded.
+
+    Each anchor is a list of ``width`` aliases to the one before ("billion laughs").
+    """
+    lines = ['l0: &l0 ["lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
+    lines.append(f"{key}: *l{levels}")
+    return "\n".join(lines) + "\n"
+
+
+def yaml_nested(depth: int, key: str = "name") -> str:
+    """Return YAML whose ``key`` is a list nested ``depth`` levels deep."""
+    return f"{key}: " + "[" * depth + "]" * depth + "\n"
 
 
 def zip_bomb(archive: Path) -> Path:

@@ -137,6 +137,33 @@ class FakeSandbox:
         return None
 
 
+@dataclass
+class GatedSandbox(FakeSandbox):
+    """A fake sandbox whose runs of sources holding ``marker`` wait until ``gate`` is set.
+
+    Such a judging holds its judge as long as the test likes, as a sleeping program does.
+    """
+
+    marker: bytes = b"GATED"
+    _gate: asyncio.Event | None = None
+
+    @property
+    def gate(self) -> asyncio.Event:
+        """Return the event that lets marked runs go on (made in the running loop)."""
+        if self._gate is None:
+            self._gate = asyncio.Event()
+        return self._gate
+
+    async def run(self, spec: RunSpec) -> RunResult:
+        """Wait for the gate if the run's sources hold the marker, then run as the fake does."""
+        directory = spec.workdir
+        if directory is not None and any(
+            self.marker in path.read_bytes() for path in directory.iterdir() if path.is_file()
+        ):
+            await self.gate.wait()
+        return await super().run(spec)
+
+
 @contextlib.asynccontextmanager
 async def real_sandbox(slots: int | None = None) -> AsyncIterator[Sandbox]:
     """Open the real sandbox (mode from env SANDBOX, default bwrap) or skip; close it after."""

@@ -138,9 +138,22 @@ def test_submission_and_storage_limits_come_from_the_environment(tmp_path: Path)
         ("SUBMISSION_RATE_LIMIT", "ten/60", "whole number"),
         ("MAX_SOURCE_BYTES", "0", "at least 1"),
         ("MAX_PACKAGE_BYTES", "big", "whole number"),
+        ("MAX_JUDGINGS_PER_USER", "0", "at least 1"),
+        ("MAX_JUDGINGS_PER_USER", "two", "whole number"),
+        ("WALL_BUDGET_FACTOR", "0.5", "at least 1"),
+        ("WALL_BUDGET_FACTOR", "nan", "at least 1"),
+        ("WALL_BUDGET_FACTOR", "inf", "at least 1"),
+        ("WALL_BUDGET_FACTOR", "lots", "must be a number"),
     ],
 )
 def test_bad_limits_are_refused_naming_the_variable(name: str, value: str, says: str) -> None:
     with pytest.raises(ConfigError, match=name) as refused:
         load_settings({name: value})
     assert says in str(refused.value)
+
+
+def test_judging_shares_come_from_the_environment() -> None:
+    defaults = load_settings({})
+    assert (defaults.max_judgings_per_user, defaults.wall_budget_factor) == (2, 2.0)
+    settings = load_settings({"MAX_JUDGINGS_PER_USER": "3", "WALL_BUDGET_FACTOR": " 1.5 "})
+    assert (settings.max_judgings_per_user, settings.wall_budget_factor) == (3, 1.5)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, MetaData, Table, create_engine, inspect, text
 
 from service import migrations
 from service.db import create_engine as service_engine
@@ -88,7 +89,50 @@ async def test_migrations_run_on_a_shared_connection_inside_a_loop(tmp_path: Pat
     try:
         async with engine.begin() as connection:
             await connection.run_sync(migrations.upgrade_connection)
-            assert await connection.run_sync(migrations.current_revision) == "0002"
+            current = await connection.run_sync(migrations.current_revision)
+            assert current == migrations.head_revision()
     finally:
         await engine.dispose()
     assert schema_diff(f"sqlite:///{tmp_path / 'shared.db'}") == []
+
+
+def insert_row(connection: Connection, name: str, **values: Any) -> None:
+    """Insert a row into table ``name`` as it is now, filling other required columns."""
+    table = Table(name, MetaData(), autoload_with=connection)
+    filler: dict[type[Any], Any] = {
+        int: 1,
+        str: "x",
+        float: 1.0,
+        bool: False,
+        datetime: datetime(2026, 1, 1),
+    }
+    for column in table.columns:
+        if column.name not in values and not column.nullable and not column.primary_key:
+            values[column.name] = filler[column.type.python_type]
+    connection.execute(table.insert().values(**values))
+
+
+def test_message_parts_arrive_without_touching_stored_judgings(tmp_path: Path) -> None:
+    # 0003 adds judgings.message_parts: older judgings keep their message and get no parts.
+    path = tmp_path / "upgrade.db"
+    migrations.upgrade(sqlite_url(path), "0002", quiet=True)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            insert_row(connection, "users", id=1, role="student")
+            insert_row(connection, "problems", id=1)
+            insert_row(connection, "submissions", id=1, user_id=1, problem_id=1, status="done")
+            insert_row(
+                connection,
+                "judgings",
+                id=1,
+                submission_id=1,
+                status="done",
+                message="sample/1: wrong answer",
+            )
+        migrations.upgrade(sqlite_url(path), quiet=True)
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT message, message_parts FROM judgings")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("sample/1: wrong answer", None)

@@ -36,7 +36,7 @@ from service.judgings import MAX_ATTEMPTS, recover
 from service.models import Judging, Problem, Role, Status, Submission
 from service.models.base import utcnow
 from service.submissions.service import rejudge, submit
-from service.submissions.state import submission_state
+from service.submissions.state import submission_state, visible_state
 from service.worker import judge
 from tests.factories import (
     AppFactory,
@@ -643,3 +643,42 @@ async def test_live_test_events_and_the_stored_state_agree(fake_app: FakeApp) ->
     assert {event["judging_id"] for event in live} == {submission.judging_id}
     shown = [{k: v for k, v in event.items() if k not in ("type", "judging_id")} for event in live]
     assert shown == state["tests"]
+
+
+# ------------------------------------------------- the wall-clock budget (#14, item 6)
+
+
+def groups_answers() -> dict[bytes, bytes]:
+    """Return the groups example's answer to each of its inputs."""
+    folder = example_path("groups") / "data"
+    return {
+        path.read_bytes(): path.with_suffix(".ans").read_bytes() for path in folder.rglob("*.in")
+    }
+
+
+async def test_a_submission_past_its_wall_budget_stops_and_the_rest_are_tle(
+    fake_app: FakeApp,
+) -> None:
+    # Right answers, 5 ms of CPU and 4 s of wall clock each: a sleeping program. The budget
+    # (WALL_BUDGET_FACTOR 1 x 15 tests x the time limit) runs out during the fourth test.
+    answers = groups_answers()
+
+    def sleeper(stdin: bytes, spec: RunSpec) -> RunResult:
+        return RunResult(Outcome.EXITED, exit_code=0, stdout=answers[stdin], cpu_ms=5, wall_ms=4000)
+
+    box = FakeSandbox(program=sleeper, slots=1)
+    async with fake_app(box, wall_budget_factor=1.0) as app:
+        problem = await import_example(app, "groups")
+        assert problem.time_limit == 1.0 and problem.test_count == 15
+        user = await create_user(app)
+        submission = await submit(app, user, "groups", "python3", [("", SOURCE)])
+        await wait_done(app, submission.id)
+        async with get_db(app).session() as db:
+            full = await submission_state(db, submission.id)
+            shown = await visible_state(db, submission.id, staff=False)
+    assert full is not None and shown is not None
+    assert len(box.runs) == 4  # nothing ran after the budget was spent
+    assert [test["verdict"] for test in full["tests"]] == ["AC"] * 4 + ["TLE"] * 11
+    assert all("not run" in test["message"] for test in full["tests"][4:])
+    assert (full["verdict"], full["score"]) == ("TLE", 4 / 15)
+    assert "wall-clock budget of 15 s" in shown["message"]  # said to the student too

@@ -188,8 +188,8 @@ class TestOut(BaseModel):
     index: int
     name: str
     verdict: str
-    time_ms: int
-    memory_kb: int
+    time_ms: int | None = Field(description="CPU time; null on a secret test unless staff.")
+    memory_kb: int | None = Field(description="Peak memory; null on a secret test unless staff.")
     message: str
 
 

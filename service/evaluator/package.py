@@ -37,6 +37,11 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 NEW_FORMAT_VERSIONS = ("2025-09", "2023-07", "2023-07-draft", "2025-09-draft", "draft")
 LEGACY_FORMAT_VERSIONS = ("legacy", "legacy-icpc")
 MAX_YAML_BYTES = 1 << 20
+#: At most this many values (scalars, lists, maps) in one YAML file, each alias counted as
+#: everything it repeats: a few hundred bytes of nested aliases would expand to billions.
+MAX_YAML_NODES = 100_000
+#: Lists and maps in a YAML file nest at most this deep.
+MAX_YAML_DEPTH = 50
 
 #: Verdict codes a submission in each ``submissions/`` folder may get (Kattis and DOMjudge names).
 CATEGORY_VERDICTS: Mapping[str, tuple[str, ...]] = {
@@ -223,19 +228,81 @@ def _check_directory_links(root: Path) -> None:
 # --- problem.yaml ---------------------------------------------------------------------------
 
 
+class _YamlTooLarge(Exception):
+    """A YAML file nests too deep or expands to too many values; the message says how."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing nesting beyond MAX_YAML_DEPTH and expansion beyond MAX_YAML_NODES.
+
+    Each node's expanded size (itself plus everything under it, an alias counting as all it
+    repeats) is worked out once, as it is composed, from its children's: a bomb is refused at
+    the first level past the bound, before anything walks (or prints) the expanded value.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        # id(node) -> expanded size; a node stays alive in the document while it is composed.
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Compose one node, refusing it when it nests too deep or expands too far."""
+        if self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if node is not None and id(node) not in self._sizes:  # still being composed
+                name = next((key for key, known in self.anchors.items() if known is node), "")
+                raise _YamlTooLarge(f"an alias (*{name}) inside the list or map it names")
+            return node
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _YamlTooLarge(f"lists and maps nested deeper than {MAX_YAML_DEPTH} levels")
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is not None:
+            size = 1 + sum(self._sizes[id(child)] for child in _children(node))
+            if size > MAX_YAML_NODES:
+                raise _YamlTooLarge(
+                    f"more than {MAX_YAML_NODES} values once its aliases are expanded"
+                    " (write the values out, or use fewer aliases)"
+                )
+            self._sizes[id(node)] = size
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
 def _read_yaml(path: Path, root: Path) -> dict[str, Any]:
+    """Load a package's YAML file, bounded in size, nesting and alias expansion."""
     relative = path.relative_to(root).as_posix()
-    if path.stat().st_size > MAX_YAML_BYTES:
+    with path.open("rb") as source:
+        raw = source.read(MAX_YAML_BYTES + 1)
+    if len(raw) > MAX_YAML_BYTES:
         raise PackageError(f"{relative}: larger than {MAX_YAML_BYTES} bytes")
+    loader: _BoundedLoader | None = None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = _BoundedLoader(raw.decode("utf-8"))
+        data = loader.get_single_data()
     except UnicodeDecodeError:
         raise PackageError(f"{relative}: not UTF-8 text") from None
+    except _YamlTooLarge as error:
+        raise PackageError(f"{relative}: refused: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise PackageError(f"{relative}: invalid YAML{where}: {problem}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -3,7 +3,10 @@
 ``evaluate`` is an async generator, so the web process, a worker and the command line can all
 show progress as it happens; every sandbox run is awaited, never blocking the event loop.
 Tests run concurrently (at most the sandbox's slots at once) but are reported in order, so the
-submission's verdict is always the first non-AC test, whatever the timing.
+submission's verdict is always the first non-AC test, whatever the timing. With a wall-clock
+budget, once the tests reported so far have used more wall-clock time together than the
+budget, the rest are not run and are reported as TLE: a program that sleeps cannot hold the
+judge for every test's wall limit in turn.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class Finished:
     max_time_ms: int = 0
     max_memory_kb: int = 0
     message: str = ""
+    stopped_early: str = ""  # why the last tests were not run (the wall-clock budget), if so
 
 
 Event = CompileStarted | CompileFinished | TestFinished | Finished
@@ -128,6 +132,7 @@ async def evaluate(
     concurrency: int | None = None,
     scratch: Path | None = None,
     main_name: str | None = None,
+    wall_budget_factor: float | None = None,
 ) -> AsyncGenerator[Event]:
     """Judge ``files`` written in ``language`` on ``problem``, yielding events as they happen.
 
@@ -135,7 +140,9 @@ async def evaluate(
     prepared one to judge many submissions). ``time_limit`` overrides the package's. Among
     several files the main one is named ``main`` or ``main_name`` (default: the package's
     slug), e.g. ``hello.py`` for ``main_name="hello"``. Work files live in a fresh directory
-    under ``scratch`` (the system temp dir by default), removed at the end.
+    under ``scratch`` (the system temp dir by default), removed at the end. With
+    ``wall_budget_factor``, the tests together get that many times (number of tests x time
+    limit) seconds of wall-clock time; the tests after the one that goes past it are not run.
     """
     workdir = await asyncio.to_thread(make_scratch_dir, scratch, "verdict-")
     try:
@@ -150,6 +157,7 @@ async def evaluate(
             concurrency=concurrency,
             workdir=workdir,
             main_name=problem.slug if main_name is None else main_name,
+            wall_budget_factor=wall_budget_factor,
         ):
             yield event
     finally:
@@ -168,6 +176,7 @@ async def _evaluate(
     concurrency: int | None,
     workdir: Path,
     main_name: str,
+    wall_budget_factor: float | None,
 ) -> AsyncIterator[Event]:
     limits = problem.limits
     total = len(problem.tests)
@@ -204,8 +213,11 @@ async def _evaluate(
         workdir,
     )
     window = max(1, concurrency or sandbox.slots)
+    budget = WallBudget(wall_budget_factor * total * seconds if wall_budget_factor else None)
     results: list[TestFinished] = []
-    async for result in _in_order(run, problem.tests, window, stop_on_failure=mode is Mode.CONTEST):
+    async for result in _in_order(
+        run, problem.tests, window, stop_on_failure=mode is Mode.CONTEST, budget=budget
+    ):
         results.append(result)
         yield result
     failed = next((r for r in results if r.verdict is not Verdict.AC), None)
@@ -218,34 +230,87 @@ async def _evaluate(
         max_time_ms=max((r.time_ms for r in results), default=0),
         max_memory_kb=max((r.memory_kb for r in results), default=0),
         message="" if failed is None else f"{failed.name}: {failed.message}".rstrip(": "),
+        stopped_early=budget.note,
     )
 
 
+class WallBudget:
+    """The wall-clock time a submission's tests may use together (None: no bound)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.spent_ms = 0
+        self.not_run = 0
+
+    def spend(self, result: TestFinished) -> bool:
+        """Count a reported test's wall-clock time; return whether the budget is used up."""
+        self.spent_ms += result.wall_ms
+        return self.seconds is not None and self.spent_ms > self.seconds * 1000
+
+    def skipped(self, index: int, test: TestCase) -> TestFinished:
+        """Return the result of a test not run because the budget was used up."""
+        self.not_run += 1
+        return TestFinished(index, test.name, Verdict.TLE, 0, 0, 0, f"not run: {self._used_up()}")
+
+    @property
+    def note(self) -> str:
+        """Return why tests were not run, or "" when every test ran."""
+        if not self.not_run:
+            return ""
+        tests = "test was" if self.not_run == 1 else "tests were"
+        return f"stopped: {self._used_up()}; {self.not_run} {tests} not run (TLE)"
+
+    def _used_up(self) -> str:
+        return (
+            f"the tests used {self.spent_ms / 1000:.1f} s of wall-clock time together, past "
+            f"the submission's wall-clock budget of {self.seconds:g} s"
+        )
+
+
 async def _in_order(
-    run: _TestRun, tests: Sequence[TestCase], window: int, *, stop_on_failure: bool
+    run: _TestRun,
+    tests: Sequence[TestCase],
+    window: int,
+    *,
+    stop_on_failure: bool,
+    budget: WallBudget,
 ) -> AsyncIterator[TestFinished]:
-    """Run tests with up to ``window`` at once and yield their results in test order."""
+    """Run tests with up to ``window`` at once and yield their results in test order.
+
+    Once ``budget`` is used up, the tests still running are cancelled and every test left is
+    yielded as not run.
+    """
     upcoming = iter(enumerate(tests))
-    pending: deque[asyncio.Task[TestFinished]] = deque()
+    pending: deque[tuple[int, TestCase, asyncio.Task[TestFinished]]] = deque()
 
     def launch() -> None:
         for index, test in upcoming:
-            pending.append(asyncio.create_task(run.test(index, test)))
+            pending.append((index, test, asyncio.create_task(run.test(index, test))))
             return
+
+    async def cancel_pending() -> None:
+        for _, _, task in pending:
+            task.cancel()
+        await asyncio.gather(*(task for _, _, task in pending), return_exceptions=True)
 
     try:
         for _ in range(window):
             launch()
         while pending:
-            result = await pending.popleft()
+            result = await pending.popleft()[2]
             yield result
             if stop_on_failure and result.verdict is not Verdict.AC:
                 return
+            if budget.spend(result):
+                left = [(index, test) for index, test, _ in pending] + list(upcoming)
+                await cancel_pending()
+                pending.clear()
+                for index, test in left:
+                    yield budget.skipped(index, test)
+                return
             launch()
     finally:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await cancel_pending()
 
 
 class _TestRun:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Enum,
     Float,
     ForeignKey,
@@ -106,6 +108,9 @@ class Judging(Base):
     max_memory_kb: Mapped[int] = mapped_column(Integer, default=0)
     compile_output: Mapped[str] = mapped_column(Text, default="")
     message: Mapped[str] = mapped_column(Text, default="")
+    # ``message`` as parts, each about one test or the judging (service.judgings.MessagePart),
+    # so each part is shown by its own test's visibility. None: stored before parts existed.
+    message_parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     # Who runs it: "<host>:<pid>:<random>" of the worker that claimed it, and its last sign of life.
     worker: Mapped[str] = mapped_column(String(128), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

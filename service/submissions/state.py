@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.judgings import result_json
+from service.judgings import PART_SEPARATOR, MessagePart, result_json
 from service.models import Judging, Submission
 
 
@@ -17,7 +17,8 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
 
     Keys: id, problem (slug), problem_name, user {id, name, email}, language, status, verdict,
     score, created_at (ISO 8601), tests_total, tests_done, tests [{index, name, verdict,
-    time_ms, memory_kb, message}], compile_output, message, judging_id, judgings (count).
+    time_ms, memory_kb, message}], compile_output, message, message_parts (the message as
+    stored parts, or None), judging_id, judgings (count). Show it through ``redact_state``.
     """
     # The judging count comes with the row in one statement: read apart, a judging committed
     # in between gave a state that was never true ("queued" with one judging).
@@ -68,6 +69,7 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
         "tests": tests,
         "compile_output": judging.compile_output if judging is not None else "",
         "message": judging.message if judging is not None else "",
+        "message_parts": judging.message_parts if judging is not None else [],
         "judging_id": submission.judging_id,
         "judgings": int(judgings or 0),
     }
@@ -82,26 +84,55 @@ def is_sample(test_name: str | None) -> bool:
     return bool(test_name) and str(test_name).startswith(SAMPLE_PREFIX)
 
 
+#: What a student gets instead of a secret test's fields: a message may quote the expected
+#: answer, and time and memory are as good as output to a program that chooses how much it
+#: spends (one read the first byte of every input through the memory column).
+SECRET_TEST_HIDDEN: dict[str, Any] = {"message": "", "time_ms": None, "memory_kb": None}
+
+
 def _redact_test(test: dict[str, Any]) -> dict[str, Any]:
-    if is_sample(test.get("name")) or not test.get("message"):
+    if is_sample(test.get("name")):
         return test
-    return {**test, "message": ""}
+    return {**test, **SECRET_TEST_HIDDEN}
+
+
+def is_public(part: MessagePart) -> bool:
+    """Return whether a student may read a part of a judging's message.
+
+    A part about a test is as visible as that test's own message (samples only); a part about
+    the judging is, unless it comes from the judge's insides (an exception, a validator's
+    build output), which may quote anything.
+    """
+    if part.test is not None:
+        return is_sample(part.test)
+    return not part.internal
+
+
+def student_message(parts: list[dict[str, Any]] | None) -> str:
+    """Return what a student sees of a judging's message: its public parts only.
+
+    A judging stored before messages had parts (None) shows nothing: its text cannot be split
+    by test safely.
+    """
+    shown = [MessagePart.from_json(part) for part in parts or []]
+    return PART_SEPARATOR.join(part.render() for part in shown if is_public(part) and part.render())
 
 
 def redact_state(state: dict[str, Any], *, staff: bool) -> dict[str, Any]:
-    """Return ``state`` as ``staff`` or not may see it: secret tests' messages blanked.
+    """Return ``state`` as ``staff`` or not may see it: nothing of a secret test but its verdict.
 
-    A checker's message may quote the expected answer, which would leak secret test data to
-    the submitter; samples are public and staff see everything.
+    A secret test keeps its name and verdict; its message, time and memory become
+    ``SECRET_TEST_HIDDEN`` (they could carry its data out). Samples are public and staff see
+    everything. The judging's message is rebuilt from its parts, each shown by its own test's
+    visibility (``is_public``).
     """
+    parts = state.get("message_parts")
+    visible = {key: value for key, value in state.items() if key != "message_parts"}
     if staff:
-        return state
-    message = state.get("message") or ""
+        return visible
     return {
-        **state,
-        # The judging's message repeats its first failed test's (or a judge error's, which may
-        # name secret tests too): a submitter sees it only when that test is a sample.
-        "message": message if is_sample(message) else "",
+        **visible,
+        "message": student_message(parts),
         "tests": [_redact_test(test) for test in state.get("tests") or []],
     }
 

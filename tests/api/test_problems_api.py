@@ -14,7 +14,15 @@ from werkzeug.datastructures import FileStorage
 from service.db import get_db
 from service.evaluator import offered_ids
 from service.models import PackageVersion, Problem, Role
-from tests.factories import count_rows, example_path, import_example, user_with_token
+from tests.factories import (
+    copy_example,
+    count_rows,
+    example_path,
+    import_example,
+    user_with_token,
+    yaml_alias_bomb,
+    yaml_nested,
+)
 
 
 def zipped(folder: Path) -> bytes:
@@ -223,3 +231,20 @@ async def test_problem_list_pages_in_sql_without_statements(
     assert listings, statements
     assert all("LIMIT" in sql for sql in listings)
     assert all("statement_html" not in sql for sql in listings)
+
+
+async def test_hostile_problem_yaml_is_refused_not_a_server_error(
+    app: Quart, client: QuartClient, tmp_path: Path
+) -> None:
+    _, staff = await user_with_token(app, Role.STAFF)
+    package = copy_example(tmp_path / "hostile")
+    for config in (yaml_nested(5000), yaml_alias_bomb(7)):
+        (package / "problem.yaml").write_text(config)
+        answer = await client.post(
+            "/api/v1/problems", files=package_upload(zipped(package)), headers=staff
+        )
+        assert answer.status_code == 422
+        body = await answer.get_json()
+        assert body["error"] == "import_refused"
+        assert body["message"].startswith("problem.yaml: refused: ")
+    assert await count_rows(app, Problem) == 0

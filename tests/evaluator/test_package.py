@@ -11,13 +11,15 @@ import pytest
 
 from service.evaluator import ZipLimits
 from service.evaluator.package import (
+    MAX_YAML_DEPTH,
+    MAX_YAML_NODES,
     PackageError,
     UnsupportedProblem,
     extract_zip,
     is_package,
     load_package,
 )
-from tests.factories import EXAMPLES
+from tests.factories import EXAMPLES, yaml_alias_bomb, yaml_nested
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -611,3 +613,36 @@ def test_extract_zip_alone_checks_before_writing(tmp_path: Path) -> None:
         extract_zip(archive, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
     assert not (tmp_path / "escape.txt").exists()
+
+
+# --- hostile YAML (#14, item 8) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["problem.yaml", "data/secret/testdata.yaml"])
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path: Path, where: str) -> None:
+    # A million values once expanded, from 400 bytes: refused as soon as a level passes the bound.
+    message = error_of(package(tmp_path, {where: yaml_alias_bomb(6)}))
+    assert message.startswith(f"{where}: ")
+    assert f"more than {MAX_YAML_NODES} values once its aliases are expanded" in message
+
+
+@pytest.mark.parametrize("where", ["problem.yaml", "data/secret/testdata.yaml"])
+def test_deeply_nested_yaml_is_refused(tmp_path: Path, where: str) -> None:
+    message = error_of(package(tmp_path, {where: yaml_nested(5000)}))
+    assert message.startswith(f"{where}: ")
+    assert f"nested deeper than {MAX_YAML_DEPTH} levels" in message
+
+
+def test_an_alias_that_contains_itself_is_refused(tmp_path: Path) -> None:
+    message = error_of(package(tmp_path, {"problem.yaml": "name: Demo\nloop: &loop [*loop]\n"}))
+    assert "an alias (*loop) inside the list or map it names" in message
+
+
+def test_modest_anchors_and_aliases_still_load(tmp_path: Path) -> None:
+    config = (
+        "name: Demo\nshared: &limits {memory: 512, output: 16}\nlimits: *limits\n"
+        + yaml_alias_bomb(3, key="spare")  # a thousand values once expanded: fine
+        + yaml_nested(MAX_YAML_DEPTH - 1, key="deep")  # in the top map: the deepest allowed
+    )
+    problem = load_package(package(tmp_path, {"problem.yaml": config}))
+    assert (problem.limits.memory_mb, problem.limits.output_mb) == (512, 16)

@@ -413,3 +413,39 @@ async def test_host_io_failures_are_judge_errors(problem: ProblemPackage, source
     first = results_of(events)[0]
     assert (first.verdict, first.message) == (Verdict.JE, "judge error: disk full")
     assert finished(events).verdict is Verdict.JE
+
+
+async def test_tests_past_the_wall_budget_are_not_run_and_count_as_tle(
+    problem: ProblemPackage, source: Path
+) -> None:
+    # 3 s of wall clock per test against 1 x 4 tests x 2 s = 8 s: the third goes past it, so
+    # the fourth, started beside it on the second slot, is dropped (cancelled if still running)
+    # and reported as not run.
+    def sleeps(stdin: bytes, spec: RunSpec) -> RunResult:
+        return RunResult(Outcome.EXITED, exit_code=0, stdout=stdin, cpu_ms=5, wall_ms=3000)
+
+    box = FakeSandbox(program=sleeps, slots=2)
+    events = await judge(
+        box, problem, source, mode=Mode.TEACHING, time_limit=2.0, wall_budget_factor=1.0
+    )
+    results = results_of(events)
+    assert [(r.index, r.verdict) for r in results] == [
+        (0, Verdict.AC),
+        (1, Verdict.AC),
+        (2, Verdict.AC),
+        (3, Verdict.TLE),
+    ]
+    assert results[3].message.startswith("not run: the tests used 9.0 s of wall-clock time")
+    assert "wall-clock budget of 8 s" in results[3].message
+    done = finished(events)
+    assert (done.verdict, done.passed, done.total) == (Verdict.TLE, 3, 4)
+    assert done.stopped_early.endswith("1 test was not run (TLE)")
+
+
+async def test_no_wall_budget_runs_every_test(problem: ProblemPackage, source: Path) -> None:
+    def sleeps(stdin: bytes, spec: RunSpec) -> RunResult:
+        return RunResult(Outcome.EXITED, exit_code=0, stdout=stdin, cpu_ms=5, wall_ms=60_000)
+
+    events = await judge(FakeSandbox(program=sleeps), problem, source, mode=Mode.TEACHING)
+    assert [r.verdict for r in results_of(events)] == [Verdict.AC] * 4
+    assert finished(events).stopped_early == ""

@@ -27,6 +27,8 @@ from tests.factories import (
     import_example,
     load_problem,
     run_import,
+    yaml_alias_bomb,
+    yaml_nested,
     zip_bomb,
     zip_folder,
 )
@@ -191,6 +193,24 @@ async def test_a_malformed_package_is_refused_naming_the_file(app: Quart, tmp_pa
 async def test_a_zip_bomb_is_refused_with_nothing_stored(app: Quart, tmp_path: Path) -> None:
     with pytest.raises(ImportRefused, match="zip bomb"):
         await run_import(app, zip_bomb(tmp_path / "bomb.zip"))
+    await assert_nothing_stored(app)
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        (yaml_alias_bomb(7), "values once its aliases are expanded"),
+        (yaml_nested(5000), "nested deeper than"),
+    ],
+    ids=["alias-bomb", "deep-nesting"],
+)
+async def test_hostile_yaml_in_a_zip_is_refused_with_nothing_stored(
+    app: Quart, tmp_path: Path, config: str, reason: str
+) -> None:
+    package = copy_example(tmp_path / "hostile")
+    (package / "problem.yaml").write_text(config)
+    with pytest.raises(ImportRefused, match=rf"^problem\.yaml: refused: .*{reason}"):
+        await run_import(app, zip_folder(package, tmp_path / "hostile.zip"))
     await assert_nothing_stored(app)
 
 
@@ -363,3 +383,19 @@ async def test_verifying_an_import_opens_its_sandbox_off_the_event_loop(
             assert await db.scalar(select(func.count()).select_from(Problem)) == 0
     assert "sandbox is unavailable" in str(caught.value)
     assert len(opened_in) == 1 and opened_in[0] is not threading.main_thread()
+
+
+async def test_an_import_reads_the_package_off_the_event_loop(
+    app: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parsing YAML is CPU work: on the loop, a slow package would stall every request.
+    read_in: list[threading.Thread] = []
+    real_load = importer.load_package
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        read_in.append(threading.current_thread())
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "load_package", load)
+    await import_example(app)
+    assert len(read_in) == 1 and read_in[0] is not threading.main_thread()
