@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import os
 import re
+import resource
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,11 @@ MAX_SOURCE_BYTES = 1 * MIB
 MAX_SOURCE_FILES = 64
 #: Compiler messages kept (the rest is cut).
 MAX_COMPILE_OUTPUT = 64 * 1024
+#: RLIMIT_STACK of compiles and runs: none. The main thread may still recurse as deep as the
+#: memory limit allows, and threads get the C library's default stacks (2 MiB for glibc):
+#: a stack limit as large as the memory limit made every thread ask for that much address
+#: space, which RLIMIT_AS (= the memory limit) refuses, so ``pthread_create`` failed.
+STACK_LIMIT = resource.RLIM_INFINITY
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,99}")
 _JAVA_MAIN = re.compile(r"\bstatic\b[^;{}()=]*\bvoid\s+main\s*\(")
@@ -75,6 +81,7 @@ def compile_limits(seconds: float, memory_mb: int, language: Language) -> Limits
         box_size=512 * MIB,
         processes=128,
         open_files=256,
+        stack=STACK_LIMIT,
         address_space=language.compile_address_space,
     )
 
@@ -88,6 +95,7 @@ def run_limits(
         wall_time=time_limit * 3 + 1,
         memory=memory_mb * MIB,
         output=output_mb * MIB,
+        stack=STACK_LIMIT,
         address_space=True if language is None else language.address_space,
     )
 

@@ -386,3 +386,97 @@ async def test_multi_file_java_with_a_package_runs_its_main_class(
         result = await run_program(sandbox, built.program, limits=run_limits(5.0, 256, 8))
 
     assert result.stdout == b"42\n", result.stderr
+
+
+#: Programs starting four threads (OS threads) that each add their number: they print 10.
+THREADED = {
+    "c": (
+        "threads.c",
+        "#include <pthread.h>\n#include <stdio.h>\n"
+        "static long part[4];\n"
+        "static void *work(void *arg) { long i = (long)arg; part[i] = i + 1; return NULL; }\n"
+        "int main(void) {\n"
+        "    pthread_t threads[4]; long sum = 0;\n"
+        "    for (long i = 0; i < 4; i++)\n"
+        "        if (pthread_create(&threads[i], NULL, work, (void *)i) != 0) {\n"
+        '            perror("pthread_create"); return 1; }\n'
+        "    for (int i = 0; i < 4; i++) { pthread_join(threads[i], NULL); sum += part[i]; }\n"
+        '    printf("%ld\\n", sum); return 0;\n}\n',
+    ),
+    "cpp": (
+        "threads.cpp",
+        "#include <atomic>\n#include <iostream>\n#include <thread>\n#include <vector>\n"
+        "int main() {\n    std::atomic<long> sum{0}; std::vector<std::thread> threads;\n"
+        "    for (long i = 1; i <= 4; i++) threads.emplace_back([&sum, i] { sum += i; });\n"
+        "    for (auto &thread : threads) thread.join();\n"
+        "    std::cout << sum << '\\n';\n}\n",
+    ),
+    "java": (
+        "Main.java",
+        "import java.util.concurrent.atomic.AtomicLong;\n"
+        "public class Main { public static void main(String[] args) throws Exception {\n"
+        "    AtomicLong sum = new AtomicLong(); Thread[] threads = new Thread[4];\n"
+        "    for (int i = 0; i < 4; i++) { final long n = i + 1;"
+        " threads[i] = new Thread(() -> sum.addAndGet(n)); threads[i].start(); }\n"
+        "    for (Thread thread : threads) thread.join();\n"
+        "    System.out.println(sum.get()); } }\n",
+    ),
+    "go": (
+        "threads.go",
+        'package main\nimport ("fmt"; "runtime"; "sync"; "sync/atomic")\n'
+        "func main() {\n    var sum int64; var group sync.WaitGroup\n"
+        "    for i := int64(1); i <= 4; i++ {\n        group.Add(1)\n"
+        "        go func(n int64) { runtime.LockOSThread(); atomic.AddInt64(&sum, n);"
+        " group.Done() }(i)\n    }\n"
+        "    group.Wait(); fmt.Println(sum)\n}\n",
+    ),
+    "rust": (
+        "threads.rs",
+        "fn main() {\n"
+        "    let threads: Vec<_> = (1..=4u64).map(|n| std::thread::spawn(move || n)).collect();\n"
+        '    println!("{}", threads.into_iter().map(|t| t.join().unwrap()).sum::<u64>());\n}\n',
+    ),
+    "python3": (
+        "threads.py",
+        "import threading\nparts = []\n"
+        "threads = [threading.Thread(target=parts.append, args=(n,)) for n in range(1, 5)]\n"
+        "for thread in threads:\n    thread.start()\n"
+        "for thread in threads:\n    thread.join()\nprint(sum(parts))\n",
+    ),
+}
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("language_id", sorted(THREADED))
+async def test_threaded_programs_run_under_the_memory_limit(
+    tmp_path: Path, work: Path, language_id: str
+) -> None:
+    require_or_skip(language_id in offered_ids(), f"{language_id} toolchain not installed")
+    async with real_sandbox() as sandbox:
+        name, text = THREADED[language_id]
+        built = await build(sandbox, language_id, write(tmp_path / "src", {name: text}), work)
+        assert built.program is not None, built.output
+        result = await run_program(
+            sandbox, built.program, limits=run_limits(5.0, 256, 8, built.program.language)
+        )
+
+    assert result.outcome is Outcome.EXITED, (result.message, result.stderr)
+    assert (result.exit_code, result.stdout) == (0, b"10\n"), result.stderr
+
+
+@pytest.mark.sandbox
+async def test_the_main_thread_may_still_recurse_deeply(tmp_path: Path, work: Path) -> None:
+    source = (
+        "#include <stdio.h>\n"
+        "static long depth(long n) { volatile char frame[64]; frame[0] = (char)n;"
+        " return n == 0 ? frame[0] : 1 + depth(n - 1); }\n"
+        'int main(void) { printf("%ld\\n", depth(1000000)); return 0; }\n'
+    )
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, "c", write(tmp_path / "src", {"deep.c": source}), work)
+        assert built.program is not None, built.output
+        result = await run_program(
+            sandbox, built.program, limits=run_limits(5.0, 256, 8, built.program.language)
+        )
+
+    assert (result.outcome, result.stdout) == (Outcome.EXITED, b"1000000\n"), result.stderr
