@@ -46,6 +46,9 @@ _NUMBER_PARTS = re.compile(rb"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?)([0-9]+))?
 _UNDERFLOWED = re.compile(rb"(?:^|[ ])[+-]?[0.]*[1-9]")
 _NUMBER_BYTES = b"0123456789+-.eE"
 _MIN_NORMAL = sys.float_info.min
+# A number below the smallest normal double (2.2e-308) written without a negative exponent has
+# at least 307 zeros after its point: a shorter run of zeros is enough to look closer.
+_ZEROS_OF_A_TINY_NUMBER = b"0" * 300
 # Exact decimal arithmetic: results are never rounded (a rounding would raise).
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
 
@@ -364,16 +367,21 @@ class _Tolerance:
 
     def all_within(self, got: list[bytes], expected: list[bytes]) -> bool:
         """Return whether every pair is numerically close (False means: look item by item)."""
-        if (b"".join(got) + b"".join(expected)).translate(None, _NUMBER_BYTES):
+        joined = b"".join(got) + b"".join(expected)
+        if joined.translate(None, _NUMBER_BYTES):
             return False  # some token holds other characters: not all numbers
         try:
             got_values = list(map(float, got))
             expected_values = list(map(float, expected))
         except ValueError:
             return False
+        # Only a negative exponent or a long run of zeros makes a token too small for a double.
+        may_underflow = b"e-" in joined or b"E-" in joined or _ZEROS_OF_A_TINY_NUMBER in joined
         for values, tokens in ((got_values, got), (expected_values, expected)):
-            if not _all_fit_a_double(values, tokens):
+            if math.inf in values or -math.inf in values:
                 return False  # compared one by one, exactly as decimals
+            if may_underflow and not _all_fit_a_double(values, tokens):
+                return False
         absolute = self._absolute
         relative = self._relative
         return all(
@@ -411,6 +419,8 @@ def _all_fit_a_double(values: list[float], tokens: list[bytes]) -> bool:
     """Return whether every token is its value as a normal double (or a true zero)."""
     if math.inf in values or -math.inf in values:
         return False
+    if min(map(abs, values), default=math.inf) >= _MIN_NORMAL:
+        return True
     tiny = sum(map(_MIN_NORMAL.__gt__, map(abs, values)))
     if not tiny:
         return True
