@@ -13,8 +13,10 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import os
+import tarfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from service.evaluator import (
     SandboxUnavailable,
     create_sandbox,
 )
+from service.evaluator.programs import BUILD_ARCHIVE
 from service.jobs import LocalDispatcher, get_dispatcher
 from tests.factories import TEST_PUBLIC_URL
 from tests.helpers import require_or_skip
@@ -86,13 +89,34 @@ def says(text: bytes) -> Behaviour:
 # ----------------------------------------------------------------------------- sandboxes
 
 
+def is_build(spec: RunSpec) -> bool:
+    """Return whether ``spec`` is a compile (it binds the archive of the build's artefacts)."""
+    return any(bind.target == BUILD_ARCHIVE for bind in spec.binds)
+
+
+def compiles_to(*names: str) -> Callable[[RunSpec], RunResult]:
+    """Return a fake compiler that succeeds leaving these (empty, executable) artefacts."""
+
+    def compiler(spec: RunSpec) -> RunResult:
+        archive = next(bind.source for bind in spec.binds if bind.target == BUILD_ARCHIVE)
+        with tarfile.open(archive, "w") as tar:
+            for name in names:
+                member = tarfile.TarInfo(name)
+                member.mode = 0o755
+                tar.addfile(member, io.BytesIO(b""))
+        return exited()
+
+    return compiler
+
+
 @dataclass
 class FakeSandbox:
     """Runs nothing: compiles succeed (or follow ``compiler``), runs follow ``program``.
 
-    A run is a compile when its work dir is writable. ``sandbox_errors`` makes that many next
-    runs fail as SANDBOX_ERROR. Every spec is recorded in ``specs``; ``peak`` is the most runs
-    in flight at once.
+    A compile leaves no artefact unless ``compiler`` makes one (:func:`compiles_to`), so a
+    language that builds one gets a compile error from the default. ``sandbox_errors`` makes
+    that many next runs fail as SANDBOX_ERROR. Every spec is recorded in ``specs``; ``peak``
+    is the most runs in flight at once.
     """
 
     program: Behaviour = echo
@@ -110,7 +134,12 @@ class FakeSandbox:
     @property
     def runs(self) -> list[RunSpec]:
         """Return the recorded program runs (not compiles)."""
-        return [spec for spec in self.specs if not spec.workdir_writable]
+        return [spec for spec in self.specs if not is_build(spec)]
+
+    @property
+    def builds(self) -> list[RunSpec]:
+        """Return the recorded compiles."""
+        return [spec for spec in self.specs if is_build(spec)]
 
     async def run(self, spec: RunSpec) -> RunResult:
         """Pretend to run ``spec`` in a free slot."""
@@ -126,7 +155,7 @@ class FakeSandbox:
                 if self.sandbox_errors > 0:
                     self.sandbox_errors -= 1
                     return RunResult(Outcome.SANDBOX_ERROR, message="fake failure")
-                if spec.workdir_writable:
+                if is_build(spec):
                     return self.compiler(spec)
                 return self.program(stdin, spec)
             finally:

@@ -8,6 +8,10 @@ strings in which these placeholders are replaced (never through a shell):
 - ``{sources}``: expands to one argument per source file of the language;
 - ``{memory_mb}``: the memory limit of the run in MiB (for ``-Xmx`` and V8's heap size).
 
+A compile runs in the sandbox on a copy of the sources in a size-limited tmpfs; what it leaves
+for the runs is only its declared ``artefact`` (a ``find -path`` pattern such as ``./main`` or
+``*.class``), copied next to the untouched sources (see ``programs.build_program``).
+
 Programs run with ``/box`` (the build directory) as the working directory. Only toolchains
 found under ``/usr`` are offered, so that the sandbox (which binds a read-only ``/usr``) sees
 them too; home-directory toolchains (pyenv, rustup) are ignored on purpose. The files some
@@ -46,6 +50,9 @@ class Language:
     run: tuple[str, ...]
     version: tuple[str, ...]  # argv printing the version (stdout or stderr)
     compile: tuple[str, ...] | None = None  # None: nothing to build
+    # What the compile leaves for the runs, as a ``find -path`` pattern relative to /box
+    # ("./main", "*.class"); None: the runs need only the sources (the compile only checks).
+    artefact: str | None = None
     executables: tuple[str, ...] = ()  # programs that must exist for the language to be offered
     compile_env: tuple[tuple[str, str], ...] = ()
     run_env: tuple[tuple[str, str], ...] = ()
@@ -127,7 +134,9 @@ LANGUAGES: tuple[Language, ...] = (
         id="python3",
         name="Python 3",
         extensions=(".py", ".py3"),
-        compile=("/usr/bin/python3", "-m", "py_compile", "{sources}"),
+        # -I: the working directory is not on sys.path, so a submitted py_compile.py (or any
+        # module the compiler imports) is never imported in place of the standard one.
+        compile=("/usr/bin/python3", "-I", "-m", "py_compile", "{sources}"),
         run=("/usr/bin/python3", "{main}"),
         version=("/usr/bin/python3", "--version"),
         executables=("/usr/bin/python3",),
@@ -138,6 +147,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="C",
         extensions=(".c",),
         compile=("/usr/bin/gcc", "-std=gnu17", "-O2", "-pipe", "-o", "main", "{sources}", "-lm"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/gcc", "--version"),
         executables=("/usr/bin/gcc",),
@@ -149,6 +159,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="C++",
         extensions=(".cpp", ".cc", ".cxx", ".c++", ".cp"),
         compile=("/usr/bin/g++", "-std=gnu++20", "-O2", "-pipe", "-o", "main", "{sources}"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/g++", "--version"),
         executables=("/usr/bin/g++",),
@@ -164,12 +175,14 @@ LANGUAGES: tuple[Language, ...] = (
             "-J-Xmx1024m",
             "-J-XX:+UseSerialGC",
             "-J-XX:TieredStopAtLevel=1",
+            "-proc:none",  # no annotation processor: nothing of the submission runs in javac
             "-encoding",
             "UTF-8",
             "-d",
             ".",
             "{sources}",
         ),
+        artefact="*.class",
         run=(
             *_JVM_RUN,
             "-cp",
@@ -199,6 +212,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="Rust",
         extensions=(".rs",),
         compile=("/usr/bin/rustc", "--edition", "2021", "-O", "-o", "main", "{main}"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/rustc", "--version"),
         executables=("/usr/bin/rustc",),
@@ -209,6 +223,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="Go",
         extensions=(".go",),
         compile=("/usr/bin/go", "build", "-o", "main", "{sources}"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/go", "version"),
         executables=("/usr/bin/go",),
@@ -269,6 +284,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="Pascal (Free Pascal)",
         extensions=(".pas", ".pp", ".p"),
         compile=("/usr/bin/fpc", "-O2", "-XS", "-Sg", "-v0", "-omain", "{main}"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/fpc", "-iV"),
         executables=("/usr/bin/fpc",),
@@ -279,6 +295,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="Fortran (GNU Fortran)",
         extensions=(".f95", ".f90", ".f03", ".f08", ".f"),
         compile=("/usr/bin/gfortran", "-O2", "-pipe", "-o", "main", "{sources}"),
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/gfortran", "--version"),
         executables=("/usr/bin/gfortran",),
@@ -296,6 +313,7 @@ LANGUAGES: tuple[Language, ...] = (
             "main.jar",
             "{sources}",
         ),
+        artefact="./main.jar",
         run=(
             *_JVM_RUN,
             "-jar",
@@ -312,6 +330,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="Haskell (GHC)",
         extensions=(".hs",),
         compile=("/usr/bin/ghc", "-O2", "-outputdir", "/tmp/ghc", "-o", "main", "{main}"),  # noqa: S108
+        artefact="./main",
         run=("./main",),
         version=("/usr/bin/ghc", "--numeric-version"),
         executables=("/usr/bin/ghc",),
@@ -323,6 +342,7 @@ LANGUAGES: tuple[Language, ...] = (
         name="C# (Mono)",
         extensions=(".cs",),
         compile=("/usr/bin/mcs", "-optimize+", "-out:main.exe", "{sources}"),
+        artefact="./main.exe",
         run=("/usr/bin/mono", "main.exe"),
         version=("/usr/bin/mcs", "--version"),
         executables=("/usr/bin/mcs", "/usr/bin/mono"),

@@ -1,20 +1,32 @@
 """Build a submitted program once and run it through a sandbox.
 
-A build directory on the host holds the sources; the compiler runs in the sandbox with that
-directory bound writable at ``/box``, and every run of the built program sees it read-only.
+A build directory on the host holds the staged sources, and later the program: nothing the
+compile step does can change it. The compiler runs in the sandbox on a copy of the sources in
+the sandbox's own size-limited tmpfs ``/box`` (gone when the compile ends), with the sources
+bound read-only at ``/src``; when it succeeds, the files matching the language's declared
+artefact (``./main``, ``*.class``) are archived into the one host file bound writable at
+``/out/build.tar`` (at most ``COMPILE_FILE_SIZE``), and the harness copies those files alone
+out of it, as regular files, into the build directory. Every run sees that directory
+read-only at ``/box``: the sources and the artefact, and nothing else the compile wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fnmatch
 import os
 import re
+import resource
 import shutil
+import signal
+import stat
+import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 from service.evaluator.languages import Language, compile_argv, run_argv
 from service.evaluator.sandbox.base import MIB, Bind, Limits, Outcome, RunResult, RunSpec, Sandbox
@@ -26,6 +38,33 @@ MAX_SOURCE_BYTES = 1 * MIB
 MAX_SOURCE_FILES = 64
 #: Compiler messages kept (the rest is cut).
 MAX_COMPILE_OUTPUT = 64 * 1024
+#: Largest file a compile may write (RLIMIT_FSIZE), so also the archive of its artefacts.
+COMPILE_FILE_SIZE = 256 * MIB
+#: Size of each tmpfs a compile writes to (/box, /tmp, /dev/shm); charged to its memory.
+COMPILE_BOX_SIZE = 512 * MIB
+#: Processes (and threads) of one compile, and its open files.
+COMPILE_PROCESSES = 128
+COMPILE_OPEN_FILES = 256
+#: Most files a build may hand to the runs (Java writes a class file per class).
+MAX_ARTEFACT_FILES = 4096
+#: Where a compile finds the sources (read-only) and writes the archive of its artefacts.
+BUILD_SOURCES = "/src"
+BUILD_ARCHIVE = "/out/build.tar"
+#: Every compile runs through this fixed script; sources, archive, artefact pattern and the
+#: compiler's argv come as arguments (never as shell text).
+BUILD_SHELL = "/bin/sh"
+BUILD_SCRIPT = (
+    'set -e; sources=$1 archive=$2 artefact=$3; shift 3; cp -R -- "$sources/." .; "$@"; '
+    'if [ -n "$artefact" ]; then find . -path "$artefact" -type f -print0 '
+    '| tar --null --files-from=- --create --file="$archive"; fi'
+)
+_COPY_CHUNK = 1 * MIB
+
+#: RLIMIT_STACK of compiles and runs: none. The main thread may still recurse as deep as the
+#: memory limit allows, and threads get the C library's default stacks (2 MiB for glibc):
+#: a stack limit as large as the memory limit made every thread ask for that much address
+#: space, which RLIMIT_AS (= the memory limit) refuses, so ``pthread_create`` failed.
+STACK_LIMIT = resource.RLIM_INFINITY
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,99}")
 _JAVA_MAIN = re.compile(r"\bstatic\b[^;{}()=]*\bvoid\s+main\s*\(")
@@ -37,12 +76,16 @@ class SubmissionError(ValueError):
     """The submitted files cannot be built as given; the message says what to change."""
 
 
+class BuildOutputError(Exception):
+    """A compile step left no usable artefact; the message says what was wrong."""
+
+
 @dataclass(frozen=True)
 class Program:
     """A program ready to run: its language, build directory and entry point."""
 
     language: Language
-    directory: Path  # on the host; bound read-only at /box for runs
+    directory: Path  # on the host: the sources and the artefact; bound read-only at /box
     main: str  # main source file name inside the build directory
     main_class: str = ""  # Java only
 
@@ -71,10 +114,11 @@ def compile_limits(seconds: float, memory_mb: int, language: Language) -> Limits
         memory=memory_mb * MIB,
         output=MAX_COMPILE_OUTPUT,
         stderr=MAX_COMPILE_OUTPUT,
-        file_size=256 * MIB,
-        box_size=512 * MIB,
-        processes=128,
-        open_files=256,
+        file_size=COMPILE_FILE_SIZE,
+        box_size=COMPILE_BOX_SIZE,
+        processes=COMPILE_PROCESSES,
+        open_files=COMPILE_OPEN_FILES,
+        stack=STACK_LIMIT,
         address_space=language.compile_address_space,
     )
 
@@ -88,6 +132,7 @@ def run_limits(
         wall_time=time_limit * 3 + 1,
         memory=memory_mb * MIB,
         output=output_mb * MIB,
+        stack=STACK_LIMIT,
         address_space=True if language is None else language.address_space,
     )
 
@@ -207,7 +252,11 @@ async def build_program(
     compile_seconds: float = 60,
     compile_memory_mb: int = 2048,
 ) -> BuildResult:
-    """Copy the sources into ``directory`` (empty, created by the caller) and compile them."""
+    """Copy the sources into ``directory`` (empty, created by the caller) and compile them.
+
+    The compile sees the sources read-only and writes only to its own tmpfs; its declared
+    artefact alone is copied into ``directory`` (see the module docstring).
+    """
     try:
         sources, main, main_class = await asyncio.to_thread(
             _stage, language, files, directory, problem_slug
@@ -216,43 +265,179 @@ async def build_program(
         return BuildResult(None, Verdict.CE, str(error))
     except OSError as error:
         return BuildResult(None, Verdict.JE, f"cannot stage the sources: {error}")
-    # The sandbox runs the compiler as an unprivileged uid: it must write into the directory.
-    os.chmod(directory, 0o777)  # noqa: S103
     program = Program(language, directory, main, main_class)
     argv = compile_argv(
         language, main=main, sources=sources, main_class=main_class, memory_mb=compile_memory_mb
     )
     if argv is None:
-        os.chmod(directory, 0o755)  # noqa: S103
         return BuildResult(program, None, "")
+    try:
+        holder = await asyncio.to_thread(_make_archive_holder, directory.parent)
+    except OSError as error:
+        return BuildResult(None, Verdict.JE, f"cannot prepare the build: {error}")
+    try:
+        return await _compile(
+            sandbox, program, argv, holder / "build.tar", compile_seconds, compile_memory_mb
+        )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, holder, ignore_errors=True)
+
+
+async def _compile(
+    sandbox: Sandbox,
+    program: Program,
+    argv: Sequence[str],
+    archive: Path,
+    compile_seconds: float,
+    compile_memory_mb: int,
+) -> BuildResult:
+    language = program.language
     spec = RunSpec(
-        argv=argv,
+        argv=[
+            BUILD_SHELL,
+            "-c",
+            BUILD_SCRIPT,
+            "verdict-build",
+            BUILD_SOURCES,
+            BUILD_ARCHIVE,
+            language.artefact or "",
+            *argv,
+        ],
         limits=compile_limits(compile_seconds, compile_memory_mb, language),
-        workdir=directory,
-        workdir_writable=True,
+        binds=[
+            Bind(program.directory, BUILD_SOURCES),
+            Bind(archive, BUILD_ARCHIVE, writable=True),
+        ],
         env=dict(language.compile_env),
     )
     try:
         result = await run_with_retry(sandbox, spec)
     except OSError as error:
         return BuildResult(None, Verdict.JE, f"sandbox failed: {error}")
-    os.chmod(directory, 0o755)  # noqa: S103
     output = _compiler_output(result)
     timing = {"cpu_ms": result.cpu_ms, "wall_ms": result.wall_ms}
     if result.outcome is Outcome.SANDBOX_ERROR:
         return BuildResult(None, Verdict.JE, f"sandbox failed: {result.message}", **timing)
-    if result.ok:
+    reason = _compile_failure(result, compile_seconds, compile_memory_mb)
+    if reason is None and language.artefact is not None:
+        try:
+            await asyncio.to_thread(
+                collect_artefacts, archive, program.directory, language.artefact
+            )
+        except BuildOutputError as error:
+            reason = str(error)
+        except OSError as error:
+            return BuildResult(None, Verdict.JE, f"cannot copy the build: {error}", **timing)
+    if reason is None:
         return BuildResult(program, None, output, **timing)
+    text = "\n".join(part for part in (reason, output) if part)
+    return BuildResult(None, Verdict.CE, text, **timing)
+
+
+def _compile_failure(result: RunResult, compile_seconds: float, memory_mb: int) -> str | None:
+    """Return why a compile failed in words for the user ("" for: its messages say it all).
+
+    None means it succeeded.
+    """
+    if result.ok:
+        return None
     reason = {
         Outcome.TIME_LIMIT: f"compilation took longer than {compile_seconds:g} s",
         Outcome.WALL_TIME_LIMIT: f"compilation took longer than {compile_seconds:g} s",
-        Outcome.MEMORY_LIMIT: f"the compiler used more than {compile_memory_mb} MiB",
+        Outcome.MEMORY_LIMIT: f"the compiler used more than {memory_mb} MiB",
         Outcome.OUTPUT_LIMIT: "the compiler printed too much",
     }.get(result.outcome)
-    if reason is None and not output.strip():
+    if reason is None and result.signal == signal.SIGXFSZ:
+        reason = f"the compiler wrote a file larger than {COMPILE_FILE_SIZE // MIB} MiB"
+    if reason is None and not _compiler_output(result).strip():
         reason = f"the compiler failed ({result.message or result.outcome.value})"
-    text = output if reason is None else (f"{reason}\n{output}" if output else reason)
-    return BuildResult(None, Verdict.CE, text, **timing)
+    return reason or ""
+
+
+def _make_archive_holder(parent: Path) -> Path:
+    """Create a private directory holding an empty archive file the sandbox uid may write."""
+    holder = Path(tempfile.mkdtemp(prefix=".build-", dir=parent))  # 0700: only the harness
+    fd = os.open(holder / "build.tar", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC)
+    try:
+        os.fchmod(fd, 0o666)  # the slot uid writes it through its bind, nothing else
+    finally:
+        os.close(fd)
+    return holder
+
+
+def collect_artefacts(archive: Path, directory: Path, pattern: str) -> list[str]:
+    """Copy the regular files of the tar ``archive`` matching ``pattern`` into ``directory``.
+
+    The archive comes from the sandbox, so it is not trusted: members that are not regular
+    files or do not match the declared pattern are skipped, paths with ``..`` or an absolute
+    root are refused, files are created new (never over an existing path, never through a
+    link), at most ``MAX_ARTEFACT_FILES`` of at most ``COMPILE_FILE_SIZE`` bytes in all.
+    Return the relative paths copied; raise BuildOutputError when none matched or the
+    archive is unusable.
+    """
+    wanted = pattern.removeprefix("./")
+    fd = os.open(archive, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with open(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+            raise BuildOutputError(f"the compiler reported success but produced no {wanted}")
+        if info.st_size > COMPILE_FILE_SIZE:
+            raise BuildOutputError(f"the build is larger than {COMPILE_FILE_SIZE // MIB} MiB")
+        try:
+            with tarfile.open(fileobj=stream, mode="r:") as tar:
+                copied = _copy_members(tar, directory, pattern)
+        except (tarfile.TarError, EOFError) as error:
+            raise BuildOutputError(f"the build's archive is unreadable: {error}") from None
+    if not copied:
+        raise BuildOutputError(f"the compiler reported success but produced no {wanted}")
+    return copied
+
+
+def _copy_members(tar: tarfile.TarFile, directory: Path, pattern: str) -> list[str]:
+    copied: list[str] = []
+    total = 0
+    for member in tar:
+        if member.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+            continue
+        path = PurePosixPath(member.name)
+        if path.is_absolute() or not path.parts or ".." in path.parts:
+            raise BuildOutputError(f"the build wrote a file outside its directory: {member.name!r}")
+        relative = path.as_posix()
+        if not fnmatch.fnmatchcase(f"./{relative}", pattern):
+            continue
+        if len(copied) == MAX_ARTEFACT_FILES:
+            raise BuildOutputError(f"the build wrote more than {MAX_ARTEFACT_FILES} files")
+        total += member.size
+        if total > COMPILE_FILE_SIZE:
+            raise BuildOutputError(f"the build is larger than {COMPILE_FILE_SIZE // MIB} MiB")
+        source = tar.extractfile(member)
+        assert source is not None  # a regular member
+        _write_new(directory, path.parts, source, 0o755 if member.mode & 0o100 else 0o644)
+        copied.append(relative)
+    return copied
+
+
+def _write_new(directory: Path, parts: Sequence[str], source: IO[bytes], mode: int) -> None:
+    """Create ``directory/parts`` (and its parent directories) as a new file from ``source``."""
+    parent = directory
+    for name in parts[:-1]:
+        parent = parent / name
+        try:
+            os.mkdir(parent, 0o755)
+            os.chmod(parent, 0o755)  # noqa: S103  # the sandbox uid reads the build
+        except FileExistsError:
+            if parent.is_symlink() or not parent.is_dir():
+                raise BuildOutputError(f"the build wrote {name!r} twice") from None
+    target = parent / parts[-1]
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError:
+        raise BuildOutputError(f"the build wrote {'/'.join(parts)!r} twice") from None
+    with open(fd, "wb") as out:
+        while chunk := source.read(_COPY_CHUNK):
+            out.write(chunk)
+        os.fchmod(out.fileno(), mode)
 
 
 def _stage(

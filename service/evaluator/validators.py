@@ -14,8 +14,10 @@ It follows the default output validator of the Kattis problem package format (le
   tolerance; any number formatting is then accepted (`1e0` matches `1.000`). Without a tolerance
   every token compares as a string, so `1.0` does not match `1`.
 - `nan` and `inf` are never numbers: an answer token `nan` only matches the string `nan` (up to
-  case), and an output `nan` never matches a numeric answer token. Numbers too large for a
-  double (`1e400`) are compared exactly as decimals.
+  case), and an output `nan` never matches a numeric answer token. Numbers a double cannot hold
+  (too large, `1e400`; too small, `1e-400`, or subnormal) are compared exactly as decimals,
+  whatever their exponent (`5e9999999999999999999` is not within 1e-6 of `1e9999999999999999999`),
+  up to exponents of `MAX_EXPONENT_DIGITS` digits; a longer exponent only matches its own token.
 
 The work is done on chunks of about a megabyte with `bytes.split` and list comparison, so a
 50 MB output is checked without a per-character Python loop.
@@ -25,9 +27,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Rounded
 from itertools import islice
 
 _CHUNK_BYTES = 1 << 20
@@ -38,8 +41,19 @@ _TOKEN = re.compile(rb"[^ \t\n\r\x0b\x0c]+")
 _WHITESPACE_RUN = re.compile(rb"[ \t\n\r\x0b\x0c]+")
 _TOKEN_END = re.compile(rb"[^ \t\n\r\x0b\x0c][ \t\n\r\x0b\x0c]")
 _FLOAT = re.compile(rb"[+-]?(?:[0-9]*\.[0-9]+|[0-9]+\.?)(?:[eE][+-]?[0-9]+)?")
+_NUMBER_PARTS = re.compile(rb"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?)([0-9]+))?")
+# A number token that a double turns into 0 although a digit of its mantissa is not zero.
+_UNDERFLOWED = re.compile(rb"(?:^|[ ])[+-]?[0.]*[1-9]")
 _NUMBER_BYTES = b"0123456789+-.eE"
-_DECIMAL_CONTEXT = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+_MIN_NORMAL = sys.float_info.min
+# A number below the smallest normal double (2.2e-308) written without a negative exponent has
+# at least 307 zeros after its point: a shorter run of zeros is enough to look closer.
+_ZEROS_OF_A_TINY_NUMBER = b"0" * 300
+# Exact decimal arithmetic: results are never rounded (a rounding would raise).
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
+
+#: Longest exponent (in digits) of a number compared numerically; longer ones compare as text.
+MAX_EXPONENT_DIGITS = 4000
 
 FLAGS_WITH_VALUE = ("float_relative_tolerance", "float_absolute_tolerance", "float_tolerance")
 FLAGS_WITHOUT_VALUE = ("case_sensitive", "space_change_sensitive")
@@ -353,16 +367,21 @@ class _Tolerance:
 
     def all_within(self, got: list[bytes], expected: list[bytes]) -> bool:
         """Return whether every pair is numerically close (False means: look item by item)."""
-        if (b"".join(got) + b"".join(expected)).translate(None, _NUMBER_BYTES):
+        joined = b"".join(got) + b"".join(expected)
+        if joined.translate(None, _NUMBER_BYTES):
             return False  # some token holds other characters: not all numbers
         try:
             got_values = list(map(float, got))
             expected_values = list(map(float, expected))
         except ValueError:
             return False
-        for values in (got_values, expected_values):
+        # Only a negative exponent or a long run of zeros makes a token too small for a double.
+        may_underflow = b"e-" in joined or b"E-" in joined or _ZEROS_OF_A_TINY_NUMBER in joined
+        for values, tokens in ((got_values, got), (expected_values, expected)):
             if math.inf in values or -math.inf in values:
-                return False  # overflowed a double: compared one by one as decimals
+                return False  # compared one by one, exactly as decimals
+            if may_underflow and not _all_fit_a_double(values, tokens):
+                return False
         absolute = self._absolute
         relative = self._relative
         return all(
@@ -381,30 +400,122 @@ class _Tolerance:
 def _within(got: bytes, expected: bytes, absolute: float | None, relative: float | None) -> bool:
     value = float(got)
     reference = float(expected)
-    if math.isinf(value) or math.isinf(reference):
-        return _within_decimal(got, expected, absolute, relative)
+    if not (_fits_a_double(value, got) and _fits_a_double(reference, expected)):
+        return _within_exactly(got, expected, absolute, relative)
     error = abs(value - reference)
     if absolute is not None and error <= absolute:
         return True
     return relative is not None and error <= relative * abs(reference)
 
 
-def _within_decimal(
+def _fits_a_double(value: float, token: bytes) -> bool:
+    """Return whether ``value`` is ``token`` as a normal double (or a true zero)."""
+    if value == 0.0:
+        return _UNDERFLOWED.match(token) is None
+    return _MIN_NORMAL <= abs(value) < math.inf
+
+
+def _all_fit_a_double(values: list[float], tokens: list[bytes]) -> bool:
+    """Return whether every token is its value as a normal double (or a true zero)."""
+    if math.inf in values or -math.inf in values:
+        return False
+    if min(map(abs, values), default=math.inf) >= _MIN_NORMAL:
+        return True
+    tiny = sum(map(_MIN_NORMAL.__gt__, map(abs, values)))
+    if not tiny:
+        return True
+    if tiny != values.count(0.0):
+        return False  # a subnormal
+    zeros = b" ".join(token for token, value in zip(tokens, values, strict=True) if value == 0.0)
+    return _UNDERFLOWED.search(zeros) is None
+
+
+@dataclass(frozen=True)
+class _Exact:
+    """A decimal number as sign, integer coefficient and a power of ten of any size."""
+
+    negative: bool
+    coefficient: Decimal  # an integer >= 0
+    exponent: int
+
+    def negated(self) -> _Exact:
+        """Return minus this number."""
+        return _Exact(not self.negative, self.coefficient, self.exponent)
+
+    def top(self) -> int:
+        """Return a power of ten above this number's magnitude: |x| < 10 ** top."""
+        return self.exponent + self.coefficient.adjusted() + 1
+
+
+def _exact(token: bytes) -> _Exact | None:
+    """Return a number token as an exact decimal, or None if its exponent is too long."""
+    match = _NUMBER_PARTS.fullmatch(token)
+    assert match is not None  # the grammar was checked before
+    sign, whole, fraction, exponent_sign, exponent_digits = match.groups()
+    exponent_digits = (exponent_digits or b"").lstrip(b"0")
+    if len(exponent_digits) > MAX_EXPONENT_DIGITS:
+        return None
+    exponent = int(exponent_digits or b"0")
+    if exponent_sign == b"-":
+        exponent = -exponent
+    digits = (whole + fraction).lstrip(b"0").decode() or "0"
+    return _Exact(sign == b"-", Decimal(digits), exponent - len(fraction))
+
+
+def _exact_float(value: float) -> _Exact:
+    """Return a finite double as the exact decimal it is."""
+    exact = Decimal(value)
+    power = exact.as_tuple().exponent
+    assert isinstance(power, int)
+    return _Exact(exact.is_signed(), _EXACT.scaleb(abs(exact), -power), power)
+
+
+def _sign_of_sum(terms: Iterable[_Exact]) -> int:
+    """Return the sign (-1, 0, 1) of the exact sum of ``terms``, whatever their exponents.
+
+    Terms are summed exactly in groups of overlapping magnitudes, largest first: a group whose
+    sum is not zero outweighs every smaller term (their sum is below its last digit).
+    """
+    left = sorted((term for term in terms if term.coefficient), key=_Exact.top, reverse=True)
+    while left:
+        group = [left.pop(0)]
+        lowest = group[0].exponent
+        while left and left[0].top() >= lowest:
+            group.append(left.pop(0))
+            lowest = min(lowest, group[-1].exponent)
+        total = Decimal(0)
+        for term in group:
+            shifted = _EXACT.scaleb(term.coefficient, term.exponent - lowest)
+            total = _EXACT.subtract(total, shifted) if term.negative else _EXACT.add(total, shifted)
+        if total:
+            return -1 if total < 0 else 1
+    return 0
+
+
+def _within_exactly(
     got: bytes, expected: bytes, absolute: float | None, relative: float | None
 ) -> bool:
-    """Compare numbers that overflow a double exactly, as decimals."""
-    try:
-        value = Decimal(got.decode())
-        reference = Decimal(expected.decode())
-    except InvalidOperation:  # pragma: no cover - the grammar was checked before
-        return False
-    error = _DECIMAL_CONTEXT.abs(_DECIMAL_CONTEXT.subtract(value, reference))
-    if absolute is not None and error <= Decimal(absolute):
+    """Compare two number tokens exactly as decimals, whatever their exponents."""
+    value = _exact(got)
+    reference = _exact(expected)
+    if value is None or reference is None:
+        return False  # exponents too long to compare; the tokens differ
+    direction = _sign_of_sum((value, reference.negated()))
+    if direction == 0:
+        return True
+    # |value - reference| as two terms
+    error = (value, reference.negated()) if direction > 0 else (value.negated(), reference)
+    if absolute is not None and _sign_of_sum((*error, _exact_float(absolute).negated())) <= 0:
         return True
     if relative is None:
         return False
-    limit = _DECIMAL_CONTEXT.multiply(Decimal(relative), _DECIMAL_CONTEXT.abs(reference))
-    return bool(error <= limit)
+    factor = _exact_float(relative)
+    limit = _Exact(
+        True,
+        _EXACT.multiply(factor.coefficient, reference.coefficient),
+        factor.exponent + reference.exponent,
+    )
+    return _sign_of_sum((*error, limit)) <= 0
 
 
 def _float_detail(got: bytes, expected: bytes, options: CheckerOptions) -> str:
@@ -417,7 +528,7 @@ def _float_detail(got: bytes, expected: bytes, options: CheckerOptions) -> str:
         tolerances.append(f"absolute tolerance {options.absolute_tolerance:g}")
     if options.relative_tolerance is not None:
         tolerances.append(f"relative tolerance {options.relative_tolerance:g}")
-    if math.isinf(value) or math.isinf(reference):
+    if not (_fits_a_double(value, got) and _fits_a_double(reference, expected)):
         return f": the difference exceeds the {' and '.join(tolerances)}"
     error = abs(value - reference)
     relative_error = error / abs(reference) if reference else math.inf

@@ -4,12 +4,16 @@ Every attack asserts three things: the outcome the judge reports, that the run e
 limits (a broken sandbox fails the test instead of hurting the machine: every limit is short),
 and that the host shows no side effect (no process left in the slot cgroups, no file written,
 no connection received, no secret seen). Attacks are C (compiled on the host into a directory
-bound read-only at /prog) or Debian's python3.
+bound read-only at /prog) or Debian's python3. Compile-time attacks go through the evaluator
+(``evaluate``, ``build_program``), some with a toolchain that runs the submission while it
+"compiles" (as Template Haskell, a ``build.rs`` or an annotation processor would).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from service.evaluator import (
+    CompileFinished,
+    Finished,
+    Language,
+    Verdict,
+    evaluate,
+    known_language,
+    load_package,
+)
+from service.evaluator.programs import build_program, make_readable_dir, make_scratch_dir
 from service.evaluator.sandbox import (
     KIB,
     MIB,
@@ -31,6 +45,7 @@ from service.evaluator.sandbox import (
     UnsafeResultFile,
     read_result_file,
 )
+from tests.factories import write_package
 from tests.helpers import require_or_skip
 
 pytestmark = pytest.mark.sandbox
@@ -693,3 +708,170 @@ async def test_file_names_are_never_a_shell(
     assert b"; touch pwned\n" in result.stdout and b"$(touch pwned)\n" in result.stdout
     assert not (work / "pwned").exists()
     assert sorted(os.listdir(work)) == sorted(["-o", "--help", "; touch pwned", "$(touch pwned)"])
+
+
+# --- compile steps, through the evaluator ------------------------------------------------
+
+#: A toolchain that runs the submitted script while it "compiles", then runs it again.
+SELF_BUILDING = Language(
+    id="selfbuild",
+    name="Self-building shell",
+    extensions=(".sh",),
+    compile=("/usr/bin/bash", "{main}", "compile"),
+    run=("/usr/bin/bash", "{main}"),
+    version=("/usr/bin/bash", "--version"),
+    executables=("/usr/bin/bash",),
+)
+#: The same, declaring the program it builds: ./main (a script it writes).
+SELF_BUILDING_MAIN = dataclasses.replace(
+    SELF_BUILDING, id="selfbuild-main", run=("./main",), artefact="./main"
+)
+#: A problem whose compile time limit keeps a runaway compile step short.
+COMPILE_PROBLEM = "name: Compile attacks\nlimits:\n  compilation_time: 20\n"
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A work dir the sandbox uid can traverse (pytest's tmp_path is private to root)."""
+    path = make_scratch_dir(None, "verdict-attack-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def judged(
+    sandbox: BwrapSandbox, package: Path, language: Language, sources: dict[str, str], work: Path
+) -> tuple[Finished, str]:
+    """Judge ``sources`` through ``evaluate``; return the final event and the compile output."""
+    files = []
+    for name, text in sources.items():
+        (work / name).write_text(text)
+        files.append(work / name)
+    problem = load_package(package)
+    events = [event async for event in evaluate(sandbox, problem, language, files, scratch=work)]
+    assert sandbox.leftover_pids() == []
+    compiled = next(event for event in events if isinstance(event, CompileFinished))
+    final = events[-1]
+    assert isinstance(final, Finished)
+    return final, compiled.output
+
+
+def disk_use(path: Path) -> int:
+    """Return the bytes of disk the files under ``path`` occupy."""
+    return sum(
+        (Path(root) / name).lstat().st_blocks * 512
+        for root, _, names in os.walk(path)
+        for name in names
+    )
+
+
+async def test_a_submitted_py_compile_module_never_runs(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path
+) -> None:
+    package = write_package(tmp_path / "p", {"secret/1": ("", "precomputed\n")})
+    sources = {
+        "main.py": "import os\n"
+        "print(open('precomputed.txt').read() if os.path.exists('precomputed.txt') else 'no')\n",
+        # `python3 -m py_compile` in /box would import this instead of the standard module.
+        "py_compile.py": "open('precomputed.txt', 'w').write('precomputed')\n",
+    }
+    final, _ = await judged(sandbox, package, known_language("python3"), sources, scratch)
+    assert final.verdict is Verdict.WA  # the run never saw the "precomputed" answer
+
+
+async def test_python_compiles_with_the_standard_py_compile(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path
+) -> None:
+    package = write_package(tmp_path / "p", {"secret/1": ("", "1\n")})
+    sources = {"main.py": "print(1\n", "py_compile.py": "pass\n"}  # a no-op "compiler"
+    final, _ = await judged(sandbox, package, known_language("python3"), sources, scratch)
+    assert final.verdict is Verdict.CE
+
+
+async def test_files_a_compile_step_writes_never_reach_the_runs(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path
+) -> None:
+    package = write_package(
+        tmp_path / "p", {"secret/1": ("", "clean\n")}, problem_yaml=COMPILE_PROBLEM
+    )
+    script = (
+        'if [ "$1" = compile ]; then\n'
+        "  echo precomputed > answer.txt; mkdir -p cache; echo x > cache/table; exit 0\n"
+        "fi\n"
+        "if [ -e answer.txt ] || [ -e cache ]; then echo tampered; else echo clean; fi\n"
+    )
+    final, _ = await judged(sandbox, package, SELF_BUILDING, {"main.sh": script}, scratch)
+    assert final.verdict is Verdict.AC, final.message
+
+
+async def test_a_compile_step_leaves_only_its_declared_artefact(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path
+) -> None:
+    package = write_package(
+        tmp_path / "p", {"secret/1": ("", "clean\n")}, problem_yaml=COMPILE_PROBLEM
+    )
+    script = (
+        "echo precomputed > answer.txt; mkdir -p cache; echo x > cache/main\n"
+        "cat > main <<'END'\n"
+        "#!/bin/bash\n"
+        '[ "$(ls -A /box | tr "\\n" " ")" = "main main.sh " ] && echo clean || ls -A /box\n'
+        "END\n"
+        "chmod +x main\n"
+    )
+    final, output = await judged(sandbox, package, SELF_BUILDING_MAIN, {"main.sh": script}, scratch)
+    assert final.verdict is Verdict.AC, (final.message, output)
+
+
+@pytest.mark.parametrize(
+    ("leaves", "expected"),
+    [
+        ("ln -s /etc/passwd main", "produced no main"),  # a link is not an artefact
+        ("mkdir main", "produced no main"),
+        ("", "produced no main"),
+    ],
+)
+async def test_a_build_without_its_artefact_is_a_compile_error(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path, leaves: str, expected: str
+) -> None:
+    package = write_package(tmp_path / "p", {"secret/1": ("", "x\n")}, problem_yaml=COMPILE_PROBLEM)
+    final, output = await judged(
+        sandbox, package, SELF_BUILDING_MAIN, {"main.sh": leaves + "\n"}, scratch
+    )
+    assert final.verdict is Verdict.CE
+    assert expected in output
+
+
+async def test_a_compile_step_cannot_fill_the_host_disk(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path
+) -> None:
+    (scratch / "main.sh").write_text(
+        'if [ "$1" = compile ]; then\n'
+        "  for i in $(seq 1 16); do fallocate -l 64M fill$i || break; done\n"
+        "  head -c 300M /dev/zero > big; exit 0\n"
+        "fi\n"
+    )
+    built = await build_program(
+        sandbox,
+        SELF_BUILDING,
+        [scratch / "main.sh"],
+        make_readable_dir(scratch, "build"),
+        compile_seconds=20,
+        compile_memory_mb=1024,
+    )
+    assert built.ok, built.output  # the compile step itself "succeeded"...
+    assert "No space left on device" in built.output  # ...in a tmpfs that filled up
+    assert disk_use(scratch) < 1 * MIB  # and left nothing on the host's disk
+    assert sandbox.leftover_pids() == []
+
+
+@pytest.mark.parametrize(("language_id", "name"), [("c", "main.c"), ("cpp", "main.cpp")])
+async def test_an_include_of_a_host_file_is_a_compile_error(
+    sandbox: BwrapSandbox, tmp_path: Path, scratch: Path, language_id: str, name: str
+) -> None:
+    package = write_package(tmp_path / "p", {"secret/1": ("", "THE-SECRET-ANSWER\n")})
+    answer = package / "data" / "secret" / "1.ans"
+    source = f'#include "{answer}"\nint main(void) {{ return 0; }}\n'
+    final, output = await judged(
+        sandbox, package, known_language(language_id), {name: source}, scratch
+    )
+    assert final.verdict is Verdict.CE
+    assert "No such file" in output and "THE-SECRET-ANSWER" not in output

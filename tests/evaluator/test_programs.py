@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import itertools
+import os
 import shutil
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +15,11 @@ import pytest
 
 from service.evaluator.languages import LANGUAGES, known_language, offered_ids
 from service.evaluator.programs import (
+    MAX_ARTEFACT_FILES,
+    BuildOutputError,
     BuildResult,
     build_program,
+    collect_artefacts,
     make_readable_dir,
     make_scratch_dir,
     run_limits,
@@ -20,8 +27,10 @@ from service.evaluator.programs import (
 )
 from service.evaluator.sandbox.base import Outcome, RunSpec, Sandbox
 from service.evaluator.verdicts import Verdict
-from tests.fakes import FakeSandbox, real_sandbox
+from tests.fakes import FakeSandbox, compiles_to, is_build, real_sandbox
 from tests.helpers import require_or_skip
+
+BUILD_NUMBERS = itertools.count()
 
 #: Languages whose toolchain CI installs (.ci/run): their real test may not be skipped there.
 CI_LANGUAGES = {
@@ -118,14 +127,14 @@ def work(tmp_path: Path) -> Iterator[Path]:
 async def build(
     sandbox: Sandbox, language_id: str, files: list[Path], work: Path, slug: str = ""
 ) -> BuildResult:
-    directory = make_readable_dir(work, f"build-{len(list(work.iterdir()))}")
+    directory = make_readable_dir(work, f"build-{next(BUILD_NUMBERS)}")
     return await build_program(
         sandbox, known_language(language_id), files, directory, problem_slug=slug
     )
 
 
 def compiled(sandbox: FakeSandbox) -> RunSpec:
-    return next(spec for spec in sandbox.specs if spec.workdir_writable)
+    return sandbox.builds[0]
 
 
 # --- staging and main selection (fake sandbox) ---------------------------------------------
@@ -133,13 +142,14 @@ def compiled(sandbox: FakeSandbox) -> RunSpec:
 
 async def test_c_compiles_every_source_and_copies_headers(tmp_path: Path, work: Path) -> None:
     files = write(tmp_path / "src", {"main.c": "", "util.c": "", "util.h": "", "notes.txt": ""})
-    sandbox = FakeSandbox()
+    sandbox = FakeSandbox(compiler=compiles_to("main"))
 
     built = await build(sandbox, "c", files, work)
 
     assert built.program is not None
     assert compiled(sandbox).argv[-3:] == ["main.c", "util.c", "-lm"]
     assert sorted(p.name for p in built.program.directory.iterdir()) == [
+        "main",
         "main.c",
         "util.c",
         "util.h",
@@ -188,7 +198,7 @@ async def test_java_finds_the_class_with_main_and_its_package(tmp_path: Path, wo
             "    public static void main(String[] args) {}\n}\n",
         },
     )
-    sandbox = FakeSandbox()
+    sandbox = FakeSandbox(compiler=compiles_to("judge/Solution.class", "Util.class"))
 
     built = await build(sandbox, "java", files, work)
 
@@ -259,7 +269,7 @@ async def test_compiles_get_generous_limits_and_runs_the_problem_limits(
     tmp_path: Path, work: Path
 ) -> None:
     files = write(tmp_path / "src", {"Main.java": "class Main { static void main() {} }"})
-    sandbox = FakeSandbox()
+    sandbox = FakeSandbox(compiler=compiles_to("Main.class"))
     built = await build(sandbox, "java", files, work)
     assert built.program is not None
 
@@ -270,7 +280,11 @@ async def test_compiles_get_generous_limits_and_runs_the_problem_limits(
 
     compile_spec, run_spec, forced_spec = sandbox.specs
     assert not forced_spec.limits.address_space
-    assert compile_spec.workdir_writable and not run_spec.workdir_writable
+    assert is_build(compile_spec) and not is_build(run_spec)
+    # The compile writes to its own tmpfs /box and sees the sources read-only; runs see the build.
+    assert compile_spec.workdir is None
+    assert [bind.writable for bind in compile_spec.binds] == [False, True]
+    assert (run_spec.workdir, run_spec.workdir_writable) == (built.program.directory, False)
     assert compile_spec.limits.processes >= 64
     assert not compile_spec.limits.address_space and not run_spec.limits.address_space
     assert run_spec.limits.cpu_time == 1.5
@@ -386,3 +400,202 @@ async def test_multi_file_java_with_a_package_runs_its_main_class(
         result = await run_program(sandbox, built.program, limits=run_limits(5.0, 256, 8))
 
     assert result.stdout == b"42\n", result.stderr
+
+
+#: Programs starting four threads (OS threads) that each add their number: they print 10.
+THREADED = {
+    "c": (
+        "threads.c",
+        "#include <pthread.h>\n#include <stdio.h>\n"
+        "static long part[4];\n"
+        "static void *work(void *arg) { long i = (long)arg; part[i] = i + 1; return NULL; }\n"
+        "int main(void) {\n"
+        "    pthread_t threads[4]; long sum = 0;\n"
+        "    for (long i = 0; i < 4; i++)\n"
+        "        if (pthread_create(&threads[i], NULL, work, (void *)i) != 0) {\n"
+        '            perror("pthread_create"); return 1; }\n'
+        "    for (int i = 0; i < 4; i++) { pthread_join(threads[i], NULL); sum += part[i]; }\n"
+        '    printf("%ld\\n", sum); return 0;\n}\n',
+    ),
+    "cpp": (
+        "threads.cpp",
+        "#include <atomic>\n#include <iostream>\n#include <thread>\n#include <vector>\n"
+        "int main() {\n    std::atomic<long> sum{0}; std::vector<std::thread> threads;\n"
+        "    for (long i = 1; i <= 4; i++) threads.emplace_back([&sum, i] { sum += i; });\n"
+        "    for (auto &thread : threads) thread.join();\n"
+        "    std::cout << sum << '\\n';\n}\n",
+    ),
+    "java": (
+        "Main.java",
+        "import java.util.concurrent.atomic.AtomicLong;\n"
+        "public class Main { public static void main(String[] args) throws Exception {\n"
+        "    AtomicLong sum = new AtomicLong(); Thread[] threads = new Thread[4];\n"
+        "    for (int i = 0; i < 4; i++) { final long n = i + 1;"
+        " threads[i] = new Thread(() -> sum.addAndGet(n)); threads[i].start(); }\n"
+        "    for (Thread thread : threads) thread.join();\n"
+        "    System.out.println(sum.get()); } }\n",
+    ),
+    "go": (
+        "threads.go",
+        'package main\nimport ("fmt"; "runtime"; "sync"; "sync/atomic")\n'
+        "func main() {\n    var sum int64; var group sync.WaitGroup\n"
+        "    for i := int64(1); i <= 4; i++ {\n        group.Add(1)\n"
+        "        go func(n int64) { runtime.LockOSThread(); atomic.AddInt64(&sum, n);"
+        " group.Done() }(i)\n    }\n"
+        "    group.Wait(); fmt.Println(sum)\n}\n",
+    ),
+    "rust": (
+        "threads.rs",
+        "fn main() {\n"
+        "    let threads: Vec<_> = (1..=4u64).map(|n| std::thread::spawn(move || n)).collect();\n"
+        '    println!("{}", threads.into_iter().map(|t| t.join().unwrap()).sum::<u64>());\n}\n',
+    ),
+    "python3": (
+        "threads.py",
+        "import threading\nparts = []\n"
+        "threads = [threading.Thread(target=parts.append, args=(n,)) for n in range(1, 5)]\n"
+        "for thread in threads:\n    thread.start()\n"
+        "for thread in threads:\n    thread.join()\nprint(sum(parts))\n",
+    ),
+}
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("language_id", sorted(THREADED))
+async def test_threaded_programs_run_under_the_memory_limit(
+    tmp_path: Path, work: Path, language_id: str
+) -> None:
+    require_or_skip(language_id in offered_ids(), f"{language_id} toolchain not installed")
+    async with real_sandbox() as sandbox:
+        name, text = THREADED[language_id]
+        built = await build(sandbox, language_id, write(tmp_path / "src", {name: text}), work)
+        assert built.program is not None, built.output
+        result = await run_program(
+            sandbox, built.program, limits=run_limits(5.0, 256, 8, built.program.language)
+        )
+
+    assert result.outcome is Outcome.EXITED, (result.message, result.stderr)
+    assert (result.exit_code, result.stdout) == (0, b"10\n"), result.stderr
+
+
+@pytest.mark.sandbox
+async def test_the_main_thread_may_still_recurse_deeply(tmp_path: Path, work: Path) -> None:
+    source = (
+        "#include <stdio.h>\n"
+        "static long depth(long n) { volatile char frame[64]; frame[0] = (char)n;"
+        " return n == 0 ? frame[0] : 1 + depth(n - 1); }\n"
+        'int main(void) { printf("%ld\\n", depth(1000000)); return 0; }\n'
+    )
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, "c", write(tmp_path / "src", {"deep.c": source}), work)
+        assert built.program is not None, built.output
+        result = await run_program(
+            sandbox, built.program, limits=run_limits(5.0, 256, 8, built.program.language)
+        )
+
+    assert (result.outcome, result.stdout) == (Outcome.EXITED, b"1000000\n"), result.stderr
+
+
+# --- what a build hands to the runs --------------------------------------------------------
+
+
+@pytest.mark.sandbox
+async def test_a_build_hands_the_runs_its_sources_and_artefact_read_only(
+    tmp_path: Path, work: Path
+) -> None:
+    source = (
+        '#include <stdio.h>\n#include "answer.h"\n'
+        'int main(void) { FILE *f = fopen("out.txt", "w");'
+        ' printf("%d %s\\n", ANSWER, f ? "wrote" : "read-only"); return 0; }\n'
+    )
+    files = write(tmp_path / "src", {"main.c": source, "answer.h": "#define ANSWER 42\n"})
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, "c", files, work)
+        assert built.program is not None, built.output
+        result = await run_program(sandbox, built.program, limits=run_limits(5.0, 256, 8))
+
+    assert result.stdout == b"42 read-only\n", result.stderr
+    directory = built.program.directory
+    assert sorted(path.name for path in directory.iterdir()) == ["answer.h", "main", "main.c"]
+    for path in [directory, *directory.iterdir()]:
+        info = path.lstat()
+        assert info.st_uid == os.geteuid() and not info.st_mode & 0o022, path
+    assert [path.name for path in work.iterdir()] == [directory.name]  # no build leftovers
+
+
+def archive_of(path: Path, members: list[tuple[str, bytes | str | None]]) -> Path:
+    """Write a tar: (name, bytes) for a file, (name, str) for a symlink, (name, None) a dir."""
+    with tarfile.open(path, "w") as tar:
+        for name, content in members:
+            member = tarfile.TarInfo(name)
+            if content is None:
+                member.type = tarfile.DIRTYPE
+                tar.addfile(member)
+            elif isinstance(content, str):
+                member.type, member.linkname = tarfile.SYMTYPE, content
+                tar.addfile(member)
+            else:
+                member.size, member.mode = len(content), 0o755
+                tar.addfile(member, io.BytesIO(content))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "pattern", "copied"),
+    [
+        ([("./main", b"ELF"), ("./answer.txt", b"42"), ("./cache/x", b"")], "./main", ["main"]),
+        (
+            [("./Main.class", b"1"), ("./judge/Util.class", b"2"), ("./notes", b"")],
+            "*.class",
+            ["Main.class", "judge/Util.class"],
+        ),
+        ([("./main", "/etc/passwd"), ("./main.txt", b"")], "./main", "produced no main"),
+        ([("./main", None)], "./main", "produced no main"),
+        ([("../main", b"x")], "./main", "outside its directory"),
+        ([("/main", b"x")], "*main", "outside its directory"),
+        ([("./main", b"x"), ("./main", b"y")], "./main", "wrote 'main' twice"),
+        ([("./a", b"x"), ("./a/b.class", b"y")], "*", "wrote 'a' twice"),
+    ],
+)
+def test_only_declared_regular_files_leave_a_build_archive(
+    tmp_path: Path,
+    members: list[tuple[str, bytes | str | None]],
+    pattern: str,
+    copied: list[str] | str,
+) -> None:
+    archive = archive_of(tmp_path / "build.tar", members)
+    target = tmp_path / "build"
+    target.mkdir()
+
+    if isinstance(copied, str):
+        with pytest.raises(BuildOutputError, match=copied):
+            collect_artefacts(archive, target, pattern)
+        return
+    assert collect_artefacts(archive, target, pattern) == copied
+    found = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert found == copied
+    assert all(not p.is_symlink() for p in target.rglob("*"))
+
+
+def test_a_build_archive_with_too_many_files_is_refused(tmp_path: Path) -> None:
+    members: list[tuple[str, bytes | str | None]] = [
+        (f"./C{i}.class", b"") for i in range(MAX_ARTEFACT_FILES + 1)
+    ]
+    archive = archive_of(tmp_path / "build.tar", members)
+    (tmp_path / "build").mkdir()
+
+    with pytest.raises(BuildOutputError, match="more than"):
+        collect_artefacts(archive, tmp_path / "build", "*.class")
+
+
+def test_an_empty_or_garbled_build_archive_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    empty = tmp_path / "empty.tar"
+    empty.write_bytes(b"")
+    garbled = tmp_path / "garbled.tar"
+    garbled.write_bytes(b"not a tar archive" * 100)
+
+    with pytest.raises(BuildOutputError, match="produced no main"):
+        collect_artefacts(empty, tmp_path / "build", "./main")
+    with pytest.raises(BuildOutputError, match="unreadable"):
+        collect_artefacts(garbled, tmp_path / "build", "./main")

@@ -21,7 +21,7 @@ from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.sandbox.base import MIB, Outcome, RunResult, RunSpec
 from service.evaluator.verdicts import Verdict
 from tests.factories import write_package
-from tests.fakes import Behaviour, FakeSandbox, exited, real_sandbox
+from tests.fakes import Behaviour, FakeSandbox, exited, is_build, real_sandbox
 
 PYTHON = known_language("python3")
 TESTS = {
@@ -404,7 +404,7 @@ async def test_contest_mode_stops_runs_already_in_flight_after_a_failure(tmp_pat
 async def test_host_io_failures_are_judge_errors(problem: ProblemPackage, source: Path) -> None:
     class Broken(FakeSandbox):
         async def run(self, spec: RunSpec) -> RunResult:
-            if not spec.workdir_writable:
+            if not is_build(spec):
                 raise OSError("disk full")
             return await super().run(spec)
 

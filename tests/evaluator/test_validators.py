@@ -11,6 +11,8 @@ from service.evaluator.validators import CheckerFlagError, check_tokens, parse_f
 TOL = ("float_tolerance", "1e-6")
 ABS = ("float_absolute_tolerance", "0.01")
 REL = ("float_relative_tolerance", "0.01")
+REL_1E6 = ("float_relative_tolerance", "1e-6")
+REL_2 = ("float_relative_tolerance", "2")
 CASE = ("case_sensitive",)
 SPACE = ("space_change_sensitive",)
 
@@ -98,6 +100,25 @@ CASES: list[tuple[bytes, bytes, tuple[str, ...], bool]] = [
     (b"1" * 400, b"1" * 400, TOL, True),
     (b"1" * 400, b"2" * 400, TOL, False),
     (b"1.7976931348623157e308", b"1.7976931348623157e308", TOL, True),
+    # exponents beyond a double, and beyond Python's decimal range, compare exactly
+    (b"5e9999999999999999999", b"1e9999999999999999999", TOL, False),
+    (b"1e9999999999999999999", b"1e9999999999999999998", TOL, False),
+    (b"1.0e9999999999999999999", b"1e9999999999999999999", TOL, True),
+    (b"10e9999999999999999998", b"1e9999999999999999999", TOL, True),
+    (b"1.0000001e9999999999999999999", b"1e9999999999999999999", REL_1E6, True),
+    (b"1.00001e9999999999999999999", b"1e9999999999999999999", REL_1E6, False),
+    (b"-1e9999999999999999999", b"1e9999999999999999999", REL_2, True),  # exactly 2 x |answer|
+    (b"-1.0000000001e9999999999999999999", b"1e9999999999999999999", REL_2, False),
+    (b"-9e999999999999999999", b"9e999999999999999999", ("float_relative_tolerance", "1.5"), False),
+    (b"1e-9999999999999999999", b"0.5", ("float_absolute_tolerance", "0.5"), True),
+    (b"-1e-9999999999999999999", b"0.5", ("float_absolute_tolerance", "0.5"), False),
+    (b"1e-400", b"2e-400", REL_1E6, False),  # both underflow a double to 0
+    (b"1e-400", b"2e-400", ABS, True),
+    (b"1.0000001e-400", b"1e-400", REL_1E6, True),
+    (b"3e-320", b"2e-320", REL_1E6, False),  # subnormal doubles
+    (b"2e" + b"9" * 5000, b"1e" + b"9" * 5000, TOL, False),  # an exponent too long to compare
+    (b"1 2 1e-400", b"1 2 2e-400", REL_1E6, False),  # among other numbers
+    (b"0 2 -1e-9999999999999999999", b"0.0 2 0.5", ("float_absolute_tolerance", "0.5"), False),
     # space_change_sensitive
     (b"1 2\n", b"1 2\n", SPACE, True),
     (b"1  2\n", b"1 2\n", SPACE, False),

@@ -49,7 +49,7 @@ class Limits:
     box_size: int = 64 * MIB  # size of the writable tmpfs at /box and at /tmp
     processes: int = 64  # pids in the run's cgroup / RLIMIT_NPROC for the slot uid
     open_files: int = 64  # RLIMIT_NOFILE
-    stack: int | None = None  # RLIMIT_STACK; None means as large as ``memory``
+    stack: int | None = None  # RLIMIT_STACK; None: as large as ``memory``; RLIM_INFINITY: none
     address_space: bool = True  # also set RLIMIT_AS = memory (off for JVM and V8)
 
 
