@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from service.evaluator.validators import CheckerFlagError, check_tokens, parse_flags
@@ -215,14 +213,13 @@ def test_mismatch_deep_in_a_big_output_is_found_with_its_line() -> None:
     assert "(token 345679)" in result.message
 
 
-def test_big_output_is_checked_quickly() -> None:
+def test_a_million_numbers_are_checked() -> None:
+    # Its speed is measured by bench/checker.py, not here: a loaded machine breaks timings.
     numbers = [f"{i * 0.001:.6f}" for i in range(1_000_000)]
     answer = ("\n".join(numbers) + "\n").encode()
     output = ("  ".join(n.rstrip("0") for n in numbers) + "\n").encode()
-    started = time.perf_counter()
     assert check_tokens(output, answer, TOL).accepted
     assert check_tokens(output, answer + b"1\n", TOL).accepted is False
-    assert time.perf_counter() - started < 10
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
