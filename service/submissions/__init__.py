@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from quart import Quart
 
+from service.submissions import highlight
 from service.submissions.views import bp
 
 __all__ = ["init_app"]
 
 
 def init_app(app: Quart) -> None:
-    """Register the submission pages (blueprint ``submissions``) on ``app``."""
+    """Register the submission pages (blueprint ``submissions``) and their highlighter."""
+    highlight.init_app(app)
     app.register_blueprint(bp)

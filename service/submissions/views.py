@@ -47,7 +47,7 @@ from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
 from service.submissions.download import source_download
 from service.submissions.form import files_from_form
-from service.submissions.highlight import highlight_files, stylesheet
+from service.submissions.highlight import get_highlighter, stylesheet
 from service.submissions.live import Change, Snapshot, follow
 from service.submissions.queries import (
     SubmissionFilters,
@@ -161,8 +161,9 @@ async def show(submission_id: int) -> ResponseReturnValue:
         history = await judging_history(db, submission_id) if account.is_staff else []
     if state is None:
         raise NotFound()
-    sources = await asyncio.to_thread(
-        highlight_files, [(file.name, file.content) for file in submission.files]
+    offered = [offered.language for offered in await _languages()]
+    sources = await get_highlighter(current_app).render(
+        [(file.name, file.content) for file in submission.files], submission.language, offered
     )
     return await render_template(
         "submissions/show.html",
