@@ -9,8 +9,13 @@ from pygments.lexers import get_lexer_by_name
 from quart import Quart
 from quart.testing import QuartClient
 
-from service.evaluator.languages import LANGUAGES
-from service.submissions.highlight import HIGHLIGHT_MAX_BYTES, LEXERS, get_highlighter
+from service.evaluator.languages import LANGUAGES, known_language
+from service.submissions.highlight import (
+    HIGHLIGHT_MAX_BYTES,
+    LEXERS,
+    Highlighter,
+    get_highlighter,
+)
 from tests.factories import add_problem, signed_in, store_submission
 
 PYTHON = "def greet():\n    return '<b>'\n"
@@ -102,3 +107,17 @@ def test_every_language_with_a_lexer_names_one_pygments_has() -> None:
     assert set(LEXERS) <= known
     for lexer in LEXERS.values():
         assert get_lexer_by_name(lexer)
+
+
+async def test_the_cache_keeps_at_most_its_size_of_html() -> None:
+    python = [known_language("python3")]
+    highlighter = Highlighter(cache_bytes=600)  # room for one of these files' HTML, not two
+    first, second = ("a.py", PYTHON), ("b.py", PYTHON + "# another\n")
+    for files in ([first], [second]):
+        [rendered] = await highlighter.render(files, "python3", python)
+        assert token_classes(rendered.html)
+    highlighter.time_limit = 0.001  # lexing again would time out: only the cache can colour
+    [again] = await highlighter.render([second], "python3", python)
+    assert token_classes(again.html)  # the newest stayed
+    [evicted] = await highlighter.render([first], "python3", python)
+    assert token_classes(evicted.html) == []  # the oldest was dropped to stay in the budget

@@ -96,6 +96,7 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
     assert json.loads(body)["error"] == "request_entity_too_large"
 
 
+@pytest.mark.slow  # about 7 s: a server, three 15 MB bodies, 4 s of probes
 @pytest.mark.parametrize("attack", ["anonymous form", "signed-in JSON"])
 async def test_healthz_stays_fast_while_huge_bodies_arrive(
     make_app: AppFactory, server: LiveServer, attack: str
@@ -226,3 +227,26 @@ async def test_a_full_batch_still_fits(judging: Quart) -> None:
 
 def test_every_route_with_a_limit_of_its_own_exists(app: Quart) -> None:
     assert set(app.view_functions) >= LIMITED_ENDPOINTS
+
+
+async def test_a_multipart_form_with_too_many_parts_is_refused(
+    app: Quart, client: QuartClient
+) -> None:
+    await sign_in_as(client, await create_user(app))
+    token = await csrf_token(client)
+    boundary = "limit-test"
+    parts = [("csrf_token", token)] + [(f"f{index}", "1") for index in range(150)]
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in parts
+        )
+        + f"--{boundary}--\r\n"
+    )
+    response = await client.post(
+        "/logout",
+        data=body.encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert "at most 100 fields" in await response.get_data(as_text=True)
