@@ -189,7 +189,12 @@ def check_json_shape(text: str) -> None:
 
 
 class LimitedBody(Body):
-    """A request body that fails, and stops buffering, as soon as it passes its limit."""
+    """A request body that fails, and stops buffering, as soon as it passes its limit.
+
+    Quart's own body checks its limit only once the whole body has arrived, and holds every
+    byte until then. This works on Quart 0.23's ``Body`` attributes (``_max_content_length``,
+    ``_must_raise``, ``_complete``); ``tests/web/test_limits.py`` fails if they change.
+    """
 
     def __init__(self, expected_content_length: int | None, max_content_length: int | None):
         super().__init__(expected_content_length, max_content_length)
