@@ -699,16 +699,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-async def session_cookie(app: Quart, user: User) -> str:
-    """Open a login session for ``user``; return the Cookie header a browser would send."""
-    days = get_settings(app).session_lifetime_days
-    async with get_db(app).session() as db:
-        token, _ = await create_session(db, user, lifetime=timedelta(days=days), user_agent="t")
-        await db.commit()
-    auth = _auth_extension(app)
-    return f"{auth.cookie_name}={auth.dump_token(token, app=app)}"
-
-
 def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """Read one HTTP/1.1 response with a Content-Length from ``sock``: status, headers, body."""
     data = b""
