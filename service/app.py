@@ -23,10 +23,10 @@ from service import (
     web,
 )
 from service.config import SETTINGS_KEY, load_settings
+from service.web import connections, limits
 
 #: Row ids fit a signed 32-bit integer in every database; larger ids in a URL simply match nothing.
 MAX_ROW_ID = 2**31 - 1
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
@@ -39,7 +39,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
             SETTINGS_KEY: settings,
             "SECRET_KEY": settings.secret_key,
             "TESTING": settings.env.value == "testing",
-            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
             "PREFERRED_URL_SCHEME": "https" if settings.secure_cookies else "http",
         }
     )
@@ -49,6 +48,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     # Every part reads its settings back with get_settings(app); the order is the wiring:
     # the database and the event broker before the dispatcher that uses them, the dispatcher
     # before the metrics that observe it.
+    # Request bodies are bounded before any hook or view can read one, and a response that
+    # comes before its request body keeps the connection usable.
+    limits.init_app(app)
+    connections.init_app(app)
     db.init_app(app)
     events.init_app(app)
     # Sign-in owns Quart-Auth, the session cookie's flags and the `user` template variable.

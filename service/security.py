@@ -7,6 +7,8 @@ form field ``csrf_token`` or the header ``X-CSRF-Token``, unless the view is mar
 :func:`csrf_exempt` or it is an API request (under ``/api/``) carrying ``Authorization: Bearer``:
 such a request is authenticated by its token alone, never by the cookie, so a cross-site
 request cannot borrow the browser's session. Elsewhere a Bearer header excuses nothing.
+The form is read for the token only when the session holds one (a session without a token is
+refused at once), and then within the route's body limits (``service.web.limits``).
 """
 
 from __future__ import annotations
@@ -77,18 +79,16 @@ async def check_csrf() -> None:
     if request.path.startswith("/api/") and await session_user().load() is None:
         return  # no session to ride on: the API view answers 401 with WWW-Authenticate
     expected = session.get(CSRF_SESSION_KEY)
+    if not isinstance(expected, str) or not expected:
+        raise CSRFError()  # this session was never given a token: refused without the body
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
+        # Bounded by the route's body limit and field count (service.web.limits).
         sent = (await request.form).get(CSRF_FORM_FIELD)
-    if (
-        not isinstance(expected, str)
-        or not expected
-        or not sent
-        or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
-    ):
+    if not sent or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
         raise CSRFError()
 
 

@@ -30,9 +30,11 @@ from tests.factories import (
     POSTGRES_URL,
     SETTINGS_VARIABLES,
     AppFactory,
+    LiveServer,
     app_settings,
     postgres_reachable,
     postgres_url,
+    serve,
     sqlite_url,
 )
 from tests.fakes import FakeApp, FakeSandbox, hello_program, judge_on
@@ -164,3 +166,10 @@ def fake_app(make_app: AppFactory) -> FakeApp:
             yield app
 
     return build
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path, clean_environment: None) -> Iterator[LiveServer]:
+    """Serve ``asgi:app`` with Hypercorn on 127.0.0.1 (a free port) on this test's database."""
+    with serve(database_url, tmp_path / "served", tmp_path / "server.log") as served:
+        yield served

@@ -8,18 +8,29 @@ importer.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
 import zipfile
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from quart import Quart
 from quart.testing import QuartClient
 from quart_auth import generate_auth_token
@@ -244,6 +255,8 @@ def zip_bomb(archive: Path) -> Path:
 _numbers = itertools.count(1)
 #: The moment the hand-made submissions of scoreboard and metrics tests count from.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+#: When the submissions stored by :func:`store_submission` were sent, unless told.
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 #: The source of a Python program that passes the hello example.
 HELLO_PY = 'print("Hello World!")\n'
 #: The same in C.
@@ -338,6 +351,34 @@ async def add_submission(
         db.add(submission)
         await db.commit()
     return submission
+
+
+async def store_submission(
+    app: Quart,
+    user: User,
+    problem: Problem,
+    *,
+    language: str = "python3",
+    verdict: str | None = "AC",
+    created_at: datetime = NOON,
+    files: tuple[tuple[str, str], ...] = (("main.py", HELLO_PY),),
+) -> int:
+    """Store a submission row directly (list fixtures; nothing is judged); return its id."""
+    async with get_db(app).session() as db:
+        submission = Submission(
+            user_id=user.id,
+            problem_id=problem.id,
+            language=language,
+            created_at=created_at,
+            status=Status.DONE if verdict else Status.QUEUED,
+            verdict=verdict,
+            score=1.0 if verdict == "AC" else 0.0 if verdict else None,
+            source_bytes=sum(len(content) for _, content in files),
+            files=[SubmissionFile(name=name, content=content) for name, content in files],
+        )
+        db.add(submission)
+        await db.commit()
+        return submission.id
 
 
 async def insert_submission(
@@ -586,3 +627,144 @@ def parse_events(stream: str) -> list[tuple[str, dict[str, object]]]:
         lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
         events.append((lines["event"], json.loads(lines["data"])))
     return events
+
+
+# ----------------------------------------------------------------------------- a real server
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Seconds a started server may take to answer /healthz.
+SERVER_START_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """Hypercorn serving ``asgi:app`` on 127.0.0.1 in its own process group, for one test."""
+
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Return the server's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_environment(database_url: str, data_dir: Path, port: int) -> dict[str, str]:
+    """Return the environment of a served test app (the settings of :func:`app_settings`)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(data_dir),
+        "VERDICT_ENV": Environment.TESTING.value,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "VERDICT_DATA_DIR": str(data_dir),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "GOOGLE_CLIENT_ID": "test-client-id",
+        "GOOGLE_CLIENT_SECRET": "test-client-secret",
+        "SANDBOX": "unsafe-rlimit",  # nothing is judged; never start bubblewrap
+        "EVALUATOR_CONCURRENCY": "1",
+    }
+
+
+@contextmanager
+def serve(database_url: str, data_dir: Path, log: Path) -> Iterator[LiveServer]:
+    """Run Hypercorn on a free port until the block ends; fail with its log if it never answers."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "hypercorn", "asgi:app", "--bind", f"127.0.0.1:{port}"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=server_environment(database_url, data_dir, port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_serving(process, port, log)
+        yield LiveServer(port=port, log=log)
+    finally:
+        _stop(process)
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited ({process.returncode}):\n{log.read_text()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"no answer on port {port}:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Read one HTTP/1.1 response with a Content-Length from ``sock``: status, headers, body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed after {len(data)} bytes of the response head")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def healthz_latencies(server: LiveServer, seconds: float, interval: float = 0.05) -> list[float]:
+    """Probe ``GET /healthz`` every ``interval`` for ``seconds``; return each probe's latency.
+
+    Probes start on a fixed schedule whether or not earlier ones were answered (each on its
+    own connection), so a server that stalls for a second keeps about twenty probes waiting
+    instead of one.
+    """
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    start = time.monotonic()
+
+    def probe(index: int) -> float:
+        time.sleep(max(0.0, start + index * interval - time.monotonic()))
+        begun = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            sock.sendall(request)
+            status, _, _ = read_response(sock)
+        assert status == 200
+        return time.perf_counter() - begun
+
+    count = int(seconds / interval)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(probe, range(count)))
+
+
+def median_ms(latencies: list[float]) -> float:
+    """Return the median of ``latencies`` (seconds) in milliseconds."""
+    return statistics.median(latencies) * 1000

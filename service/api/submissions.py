@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -27,7 +28,14 @@ from service.auth.current import Surface, require_account, staff_required
 from service.db import get_db
 from service.models import User
 from service.submissions import queries
-from service.submissions.live import Change, Quiet, Snapshot, follow
+from service.submissions.live import (
+    Change,
+    LiveSlot,
+    Quiet,
+    Snapshot,
+    follow,
+    get_live_connections,
+)
 from service.submissions.queries import SubmissionFilters
 from service.submissions.service import SubmissionItem, rejudge, submit, submit_batch
 from service.submissions.state import visible_state
@@ -140,36 +148,39 @@ async def rejudge_submission(submission_id: int) -> tuple[SubmissionOut, int, di
 
 @bp.get(f"/submissions/<{ID}:submission_id>/events")
 @login_required
-@errors(401, 404)
+@errors(401, 404, 429)
 async def submission_events(submission_id: int) -> ResponseReturnValue:
     """Stream a submission's live events as Server-Sent Events, starting with a snapshot."""
     account = await require_account(Surface.API)
     await _visible_state(submission_id, account)  # 404 before the stream starts
     app: Quart = current_app._get_current_object()
+    slot = get_live_connections(app).reserve(account.id)  # 429 before the stream starts
+    stream = _event_stream(app, submission_id, staff=account.is_staff, slot=slot)
+    # A client gone before the first byte leaves the stream unstarted: its finally never
+    # runs, so the slot is also given back when the generator is collected.
+    weakref.finalize(stream, slot.release)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    response = current_app.response_class(
-        _event_stream(app, submission_id, staff=account.is_staff),
-        mimetype="text/event-stream",
-        headers=headers,
-    )
+    response = current_app.response_class(stream, mimetype="text/event-stream", headers=headers)
     response.timeout = None  # the stream lasts as long as the judging
     return response
 
 
-async def _event_stream(app: Quart, submission_id: int, *, staff: bool) -> AsyncIterator[bytes]:
-    async with aclosing(follow(app, submission_id, staff=staff)) as feed:
-        async for item in feed:
-            match item:
-                case Snapshot(state=None):  # the submission is gone
-                    return
-                case Snapshot(state=state):
-                    yield _sse(
-                        "snapshot", SubmissionOut.model_validate(state).model_dump(mode="json")
-                    )
-                case Change():
-                    yield _sse(item.kind, item.event)
-                case Quiet():  # no event for a while, and the state is unchanged
-                    yield b": keep-alive\n\n"
+async def _event_stream(
+    app: Quart, submission_id: int, *, staff: bool, slot: LiveSlot
+) -> AsyncIterator[bytes]:
+    with slot:
+        async with aclosing(follow(app, submission_id, staff=staff)) as feed:
+            async for item in feed:
+                match item:
+                    case Snapshot(state=None):  # the submission is gone
+                        return
+                    case Snapshot(state=state):
+                        out = SubmissionOut.model_validate(state).model_dump(mode="json")
+                        yield _sse("snapshot", out)
+                    case Change():
+                        yield _sse(item.kind, item.event)
+                    case Quiet():  # no event for a while, and the state is unchanged
+                        yield b": keep-alive\n\n"
 
 
 def _sse(kind: str, data: dict[str, Any]) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from quart import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
@@ -117,6 +117,16 @@ async def revoke_token(db: AsyncSession, user: User, token_id: int) -> ApiToken 
         return None
     token.revoked_at = utcnow()
     return token
+
+
+async def revoke_all_tokens(db: AsyncSession, user_id: int) -> int:
+    """Revoke every live token of a user; return how many (caller commits)."""
+    result = await db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 async def resolve_token(db: AsyncSession, plaintext: str) -> User | None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from quart import Blueprint, ResponseReturnValue, redirect, render_template, request, session
+from quart import (
+    Blueprint,
+    ResponseReturnValue,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from quart_auth import login_required, login_user, logout_user
 
+from service.auth.api_tokens import revoke_all_tokens
 from service.auth.current import SessionUser, Surface, require_account, session_user
 from service.auth.errors import AccessDenied, FlowError, SignInError
 from service.auth.flows import pop_flow, start_flow
@@ -90,14 +99,21 @@ async def logout() -> ResponseReturnValue:
 @bp.post("/logout/everywhere")
 @login_required
 async def logout_everywhere() -> ResponseReturnValue:
-    """Revoke every session of the signed-in user, on every device."""
+    """Revoke every session and every API access token of the signed-in user."""
     account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         count = await revoke_all_sessions(db, account.id)
+        # A token is a credential like a session: whoever signs out everywhere because a
+        # device or a secret may be in the wrong hands wants the scripts' tokens dead too.
+        tokens = await revoke_all_tokens(db, account.id)
         await db.commit()
-    log.info("user %s signed out everywhere (%d sessions)", account.id, count)
+    log.info(
+        "user %s signed out everywhere (%d sessions, %d API tokens)", account.id, count, tokens
+    )
     logout_user()
     session.clear()
+    noun = "token" if tokens == 1 else "tokens"
+    await flash(f"Signed out on every device; {tokens} API access {noun} revoked.", "info")
     return redirect(DEFAULT_TARGET, 303)
 
 

@@ -7,6 +7,11 @@ keep-alive). It ends once the submission is done, gone, or the app shuts down.
 
 The broker only carries this process's judgings, so with no event for ``RECHECK_SECONDS``
 the state is read again from the database: another process may be judging.
+
+Each open feed costs memory and a subscription, so one person may hold at most
+:data:`MAX_LIVE_PER_USER` of them (WebSockets and event streams together) in one process:
+the views reserve a :class:`LiveSlot` from the app's :class:`LiveConnections` before they
+accept, and :class:`TooManyLiveConnections` (429) refuses the next.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quart import Quart
+from werkzeug.exceptions import TooManyRequests
 
 from service.db import get_db
 from service.events import get_broker
@@ -25,6 +31,85 @@ from service.submissions.state import redact_event, visible_state
 
 #: Seconds without an event before the state is read again from the database.
 RECHECK_SECONDS = 5.0
+#: Live feeds (WebSockets and event streams together) one person may hold open per process.
+MAX_LIVE_PER_USER = 20
+EXTENSION_KEY = "verdict.live_connections"
+
+
+class TooManyLiveConnections(TooManyRequests):
+    """Someone already holds :data:`MAX_LIVE_PER_USER` live feeds in this process."""
+
+    error_code = "too_many_live_connections"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already follow {limit} submissions live (each open page or event stream "
+            "counts); close some of them, then try again."
+        )
+        self.limit = limit
+
+
+class LiveSlot:
+    """One open live feed of one person; release it when the feed ends (idempotent)."""
+
+    def __init__(self, registry: LiveConnections, user_id: int) -> None:
+        self._registry = registry
+        self.user_id = user_id
+        self._released = False
+
+    def release(self) -> None:
+        """Give the slot back (a second call does nothing)."""
+        if not self._released:
+            self._released = True
+            self._registry.forget(self)
+
+    def __enter__(self) -> LiveSlot:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+class LiveConnections:
+    """The live feeds open in this process, per person, capped at ``limit`` each."""
+
+    def __init__(self, limit: int = MAX_LIVE_PER_USER) -> None:
+        self.limit = limit
+        self._open: dict[int, set[LiveSlot]] = {}
+
+    def reserve(self, user_id: int) -> LiveSlot:
+        """Return a slot for one more feed of ``user_id``; raise TooManyLiveConnections."""
+        held = self._open.setdefault(user_id, set())
+        if len(held) >= self.limit:
+            raise TooManyLiveConnections(self.limit)
+        slot = LiveSlot(self, user_id)
+        held.add(slot)
+        return slot
+
+    def forget(self, slot: LiveSlot) -> None:
+        """Drop a released slot (called by :meth:`LiveSlot.release`)."""
+        held = self._open.get(slot.user_id)
+        if held is not None:
+            held.discard(slot)
+            if not held:
+                del self._open[slot.user_id]
+
+    def open_count(self, user_id: int) -> int:
+        """Return how many live feeds ``user_id`` holds open."""
+        return len(self._open.get(user_id, ()))
+
+
+def init_app(app: Quart) -> LiveConnections:
+    """Attach the app's registry of open live feeds."""
+    connections = LiveConnections()
+    app.extensions[EXTENSION_KEY] = connections
+    return connections
+
+
+def get_live_connections(app: Quart) -> LiveConnections:
+    """Return the registry attached by :func:`init_app`."""
+    connections: LiveConnections = app.extensions[EXTENSION_KEY]
+    return connections
 
 
 @dataclass(frozen=True)

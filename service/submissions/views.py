@@ -47,8 +47,14 @@ from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
 from service.submissions.download import source_download
 from service.submissions.form import files_from_form
-from service.submissions.highlight import highlight_files, stylesheet
-from service.submissions.live import Change, Snapshot, follow
+from service.submissions.highlight import get_highlighter, stylesheet
+from service.submissions.live import (
+    Change,
+    Snapshot,
+    TooManyLiveConnections,
+    follow,
+    get_live_connections,
+)
 from service.submissions.queries import (
     SubmissionFilters,
     count_submissions,
@@ -67,6 +73,8 @@ PAGE_SIZE = 50
 PYGMENTS_CSS_MAX_AGE = 24 * 3600
 #: The WebSocket close code of "no such submission" (ours; 1008 refuses everything else).
 CLOSE_NOT_FOUND = 4404
+#: The WebSocket close code of "you hold too many live feeds" (ours, after HTTP's 429).
+CLOSE_TOO_MANY = 4429
 
 
 # ---------------------------------------------------------------- submitting
@@ -161,8 +169,9 @@ async def show(submission_id: int) -> ResponseReturnValue:
         history = await judging_history(db, submission_id) if account.is_staff else []
     if state is None:
         raise NotFound()
-    sources = await asyncio.to_thread(
-        highlight_files, [(file.name, file.content) for file in submission.files]
+    offered = [offered.language for offered in await _languages()]
+    sources = await get_highlighter(current_app).render(
+        [(file.name, file.content) for file in submission.files], submission.language, offered
     )
     return await render_template(
         "submissions/show.html",
@@ -268,15 +277,21 @@ async def live(submission_id: int) -> None:
     if owner_id is None or not (account.is_staff or owner_id == account.id):
         await websocket.close(CLOSE_NOT_FOUND, "no such submission")
         return
-    await websocket.accept()
     app: Quart = current_app._get_current_object()
-    async with aclosing(follow(app, submission_id, staff=account.is_staff)) as feed:
-        async for item in feed:
-            if isinstance(item, Snapshot):
-                await websocket.send(_to_json({"type": "snapshot", "state": item.state}))
-            elif isinstance(item, Change):
-                await websocket.send(_to_json(item.event))
-    await websocket.close(1000)
+    try:
+        slot = get_live_connections(app).reserve(account.id)
+    except TooManyLiveConnections:
+        await websocket.close(CLOSE_TOO_MANY, "too many live connections")
+        return
+    with slot:
+        await websocket.accept()
+        async with aclosing(follow(app, submission_id, staff=account.is_staff)) as feed:
+            async for item in feed:
+                if isinstance(item, Snapshot):
+                    await websocket.send(_to_json({"type": "snapshot", "state": item.state}))
+                elif isinstance(item, Change):
+                    await websocket.send(_to_json(item.event))
+        await websocket.close(1000)
 
 
 # ---------------------------------------------------------------- helpers

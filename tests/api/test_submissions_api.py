@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from contextlib import AsyncExitStack
+
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
@@ -10,6 +14,7 @@ from sqlalchemy import func, select
 from service.config import RateLimit
 from service.db import get_db
 from service.models import Judging, Role, Submission
+from service.submissions.live import MAX_LIVE_PER_USER
 from tests.factories import (
     HELLO_PY,
     AppFactory,
@@ -17,6 +22,8 @@ from tests.factories import (
     create_user,
     import_example,
     parse_events,
+    sign_in_as,
+    store_submission,
     token_for,
     user_with_token,
 )
@@ -300,3 +307,44 @@ async def test_real_sandbox_python_hello(make_app: AppFactory) -> None:
             await client.get(f"/api/v1/submissions/{submission_id}", headers=headers)
         ).get_json()
     assert body["verdict"] == "AC", body
+
+
+PER_PERSON = MAX_LIVE_PER_USER
+
+
+async def open_stream(
+    stack: AsyncExitStack, client: QuartClient, path: str, headers: dict[str, str]
+) -> tuple[int | None, bytes]:
+    """Open an event stream on ``stack``; return its status and first chunk of body."""
+    stream = await stack.enter_async_context(client.request(path, headers=headers))
+    stack.push_async_callback(stream.disconnect)  # before the exit waits for the view
+    await stream.send_complete()
+    first = await asyncio.wait_for(stream.receive(), 10)
+    return stream.status_code, first
+
+
+async def test_one_person_may_hold_only_so_many_live_streams(app: Quart) -> None:
+    client = app.test_client()
+    problem = await import_example(app, "hello")
+    me, headers = await user_with_token(app)
+    await sign_in_as(client, me)
+    mine = await store_submission(app, me, problem, verdict=None)
+    path = f"/api/v1/submissions/{mine}/events"
+    async with AsyncExitStack() as stack:
+        for _ in range(PER_PERSON // 2):  # WebSockets and event streams count together
+            socket = await stack.enter_async_context(client.websocket(f"/submissions/{mine}/live"))
+            await socket.receive()
+        for _ in range(PER_PERSON // 2):
+            status, first = await open_stream(stack, client, path, headers)
+            assert (status, first[:15]) == (200, b"event: snapshot")
+
+        status, refusal = await open_stream(stack, client, path, headers)
+        assert status == 429
+        body = json.loads(refusal)
+        assert body["error"] == "too_many_live_connections"
+        assert str(PER_PERSON) in body["message"]
+
+        them, theirs = await user_with_token(app)
+        other = await store_submission(app, them, problem, verdict=None)
+        status, _ = await open_stream(stack, client, f"/api/v1/submissions/{other}/events", theirs)
+        assert status == 200  # someone else's streams do not count against mine

@@ -17,7 +17,16 @@ from service.auth.id_tokens import Identity
 from service.auth.sessions import revoke_all_sessions
 from service.db import get_db
 from service.models import LoginSession, Role, User
-from tests.factories import AppFactory, auth_cookie, count_sessions, csrf_token
+from tests.factories import (
+    AppFactory,
+    auth_cookie,
+    bearer,
+    count_sessions,
+    create_user,
+    csrf_token,
+    sign_in_as,
+    token_for,
+)
 from tests.fakes import (
     AUTHORIZE_URL,
     CLIENT_ID,
@@ -223,6 +232,28 @@ async def test_sign_out_everywhere_revokes_every_session_of_the_user(
     assert await count_sessions(app, live_only=True) == 1
     assert "Ada Lovelace" not in await (await phone.get("/")).get_data(as_text=True)
     assert "Bob" in await (await other.get("/")).get_data(as_text=True)
+
+
+async def test_sign_out_everywhere_revokes_the_api_tokens_too(app: Quart) -> None:
+    ada, bob = await create_user(app, name="Ada"), await create_user(app, name="Bob")
+    laptop = app.test_client()
+    await sign_in_as(laptop, ada)
+    script = bearer(await token_for(app, ada, "grading script"))
+    others = bearer(await token_for(app, bob))
+    home = await (await laptop.get("/")).get_data(as_text=True)
+    assert "also revokes your API access tokens" in home  # said before anyone presses it
+
+    response = await laptop.post(
+        "/logout/everywhere", form={"csrf_token": await csrf_token(laptop)}
+    )
+
+    assert response.status_code == 303
+    refused = await app.test_client().get("/api/v1/me", headers=script)
+    assert refused.status_code == 401
+    assert (await refused.get_json())["error"] == "invalid_token"
+    assert (await app.test_client().get("/api/v1/me", headers=others)).status_code == 200
+    after = await (await laptop.get("/")).get_data(as_text=True)
+    assert "1 API access token revoked" in after
 
 
 async def test_sign_out_of_a_session_already_revoked_just_goes_home(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
@@ -12,19 +13,22 @@ from quart.testing import QuartClient
 
 from service.models import Role
 from service.security import origin_allowed
+from service.submissions.live import MAX_LIVE_PER_USER
 from tests.factories import (
     HELLO_PY,
     TEST_PUBLIC_URL,
     AppFactory,
+    add_problem,
     create_user,
     import_example,
     post_submission,
     sign_in_as,
     signed_in,
+    store_submission,
     submission_id,
 )
 from tests.fakes import ClosingWebsocketConnection, FakeSandbox, WebsocketClosed, judge_on, says
-from tests.waiting import wait_until_done
+from tests.waiting import wait_for, wait_until_done
 
 
 def live_client(client: QuartClient) -> QuartClient:
@@ -147,3 +151,44 @@ async def test_state_json_follows_the_judging(app: Quart, client: QuartClient) -
     assert "no-store" in state.headers["Cache-Control"]
     body = await state.get_json()
     assert body["id"] == number and body["problem"] == "hello"
+
+
+# ---------------------------------------------------------------------------- the cap per person
+
+PER_PERSON = MAX_LIVE_PER_USER
+
+
+async def open_live(stack: AsyncExitStack, client: QuartClient, path: str) -> Any:
+    """Open a live socket on ``stack`` and read its snapshot; return the socket."""
+    socket = await stack.enter_async_context(live_client(client).websocket(path))
+    assert json.loads(await socket.receive())["type"] == "snapshot"
+    return socket
+
+
+async def test_one_person_may_hold_only_so_many_live_sockets(app: Quart) -> None:
+    client = app.test_client()
+    me = await signed_in(client)
+    mine = await store_submission(app, me, await add_problem(app, "a"), verdict=None)
+    path = f"/submissions/{mine}/live"
+    first = AsyncExitStack()
+    await open_live(first, client, path)
+    async with AsyncExitStack() as others:
+        for _ in range(PER_PERSON - 1):
+            await open_live(others, client, path)
+        assert await close_code(client, path) == (4429, False)
+
+        someone = app.test_client()
+        them = await signed_in(someone)
+        theirs = await store_submission(app, them, await add_problem(app, "b"), verdict=None)
+        await open_live(others, someone, f"/submissions/{theirs}/live")  # not counted as mine
+
+        await first.aclose()  # closing one of mine makes room for another
+
+        async def accepted_again() -> bool:
+            async with live_client(client).websocket(path) as socket:
+                try:
+                    return json.loads(await socket.receive())["type"] == "snapshot"
+                except WebsocketClosed:
+                    return False
+
+        await wait_for(accepted_again, "a socket accepted after one closed", timeout=10)

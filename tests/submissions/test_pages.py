@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from service.db import get_db
-from service.models import Judging, Problem, Role, Status, Submission, SubmissionFile, User
+from service.models import Judging, Role
 from tests.factories import (
     HELLO_PY,
+    NOON,
     AppFactory,
     count_rows,
     create_user,
@@ -23,40 +23,11 @@ from tests.factories import (
     post_submission,
     sign_in_as,
     signed_in,
+    store_submission,
     submission_id,
 )
 from tests.fakes import FakeSandbox, judge_on
 from tests.waiting import wait_until_done
-
-NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-async def store_submission(
-    app: Quart,
-    user: User,
-    problem: Problem,
-    *,
-    language: str = "python3",
-    verdict: str | None = "AC",
-    created_at: datetime = NOON,
-    files: tuple[tuple[str, str], ...] = (("main.py", HELLO_PY),),
-) -> int:
-    """Store a submission row directly (list fixtures; nothing is judged); return its id."""
-    async with get_db(app).session() as db:
-        submission = Submission(
-            user_id=user.id,
-            problem_id=problem.id,
-            language=language,
-            created_at=created_at,
-            status=Status.DONE if verdict else Status.QUEUED,
-            verdict=verdict,
-            score=1.0 if verdict == "AC" else 0.0 if verdict else None,
-            source_bytes=sum(len(content) for _, content in files),
-            files=[SubmissionFile(name=name, content=content) for name, content in files],
-        )
-        db.add(submission)
-        await db.commit()
-        return submission.id
 
 
 def listed_ids(page: str) -> list[int]:
