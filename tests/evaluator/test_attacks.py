@@ -10,11 +10,13 @@ bound read-only at /prog) or Debian's python3.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -293,6 +295,51 @@ async def test_tmpfs_memory_is_bounded(sandbox: BwrapSandbox, programs: Path) ->
         Outcome.TIME_LIMIT,
     }
     assert result.memory_kb <= (64 + 16) * 1024
+
+
+LONE_LIMITS = Limits(cpu_time=2.0, wall_time=5.0, memory=64 * MIB, processes=8)
+EXIT_1 = "int main(){return 1;}"
+ALLOCATE_40M = "int main(){char*p=malloc(40<<20); memset(p,1,40<<20); return p[12345]-1;}"
+# Every stat() of a missing name leaves a negative dentry in the host's cache, charged to the
+# slot's memory cgroup and outliving the run; a million of them fill any small limit.
+DENTRY_FLOOD = (
+    "int main(){char n[64]; struct stat s; for(int i=0;i<400000;i++){"
+    'snprintf(n,sizeof n,"/usr/verdict-missing-%d",i); stat(n,&s);} return 0;}'
+)
+
+
+@pytest.fixture
+async def lone_sandbox() -> AsyncIterator[BwrapSandbox]:
+    """Return a fresh one-slot sandbox with private slot locks: every run lands in one slot."""
+    state = Path(tempfile.mkdtemp(prefix="verdict-lone-"))  # reachable by the slot users
+    box = BwrapSandbox(slots=1, state_dir=state)
+    try:
+        yield box
+    finally:
+        await box.aclose()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+async def test_charges_left_by_a_run_do_not_burden_the_next(
+    lone_sandbox: BwrapSandbox, programs: Path
+) -> None:
+    exit_1 = build(programs, *c_attack("exit_1", EXIT_1))
+    allocate = build(programs, *c_attack("allocate_40m", ALLOCATE_40M))
+    flood = build(programs, *c_attack("dentry_flood", DENTRY_FLOOD))
+    baseline = await attack(lone_sandbox, programs, [exit_1], LONE_LIMITS)
+    big_baseline = await attack(lone_sandbox, programs, [allocate], LONE_LIMITS)
+    assert (baseline.outcome, baseline.exit_code) == (Outcome.EXITED, 1), baseline
+    assert big_baseline.ok, big_baseline
+    flooded = await attack(lone_sandbox, programs, [flood], LONE_LIMITS)
+    assert flooded.outcome in CONTAINED | {Outcome.EXITED}
+    victim = await attack(lone_sandbox, programs, [exit_1], LONE_LIMITS)
+    # A plain exit 1 is a run-time error, with its own small peak, not the flood's dentries.
+    assert (victim.outcome, victim.exit_code) == (Outcome.EXITED, 1), victim
+    assert victim.memory_kb <= baseline.memory_kb + 4 * 1024, (baseline, victim)
+    await attack(lone_sandbox, programs, [flood], LONE_LIMITS)
+    big = await attack(lone_sandbox, programs, [allocate], LONE_LIMITS)
+    assert big.ok, big
+    assert big.memory_kb <= big_baseline.memory_kb + 4 * 1024, (big_baseline, big)
 
 
 # --- output and files --------------------------------------------------------------------

@@ -26,6 +26,7 @@ from service.evaluator.sandbox import (
     SandboxUnavailable,
     create_sandbox,
 )
+from service.evaluator.sandbox.cgroups import CgroupV1Slot, CgroupV2Slot
 
 pytestmark = pytest.mark.sandbox
 PY = "/usr/bin/python3"
@@ -290,6 +291,27 @@ async def test_supervisor_dying_mid_run_is_a_sandbox_error(state_dir: Path) -> N
         assert result.outcome is Outcome.SANDBOX_ERROR
         assert box.leftover_pids() == []  # the run died with its supervisor
         assert (await box.run(py("pass"))).ok
+    finally:
+        await box.aclose()
+
+
+async def test_a_slot_whose_memory_cannot_be_reclaimed_gets_fresh_cgroups(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a cgroup v2 kernel older than 5.19 (no memory.reclaim): what a run left charged
+    # (here the page cache of a file it wrote on the host) goes with a new cgroup instead.
+    for kind in (CgroupV1Slot, CgroupV2Slot):
+        monkeypatch.setattr(kind, "reclaim", lambda self: False)
+    work = shared_dir(tmp_path / "work")
+    box = BwrapSandbox(slots=1, state_dir=state_dir)
+    try:
+        baseline = await box.run(py("import sys; sys.exit(1)"))
+        write = "open('/box/data', 'wb').write(b'x' * (40 << 20))"
+        assert (await box.run(py(write, workdir=work, workdir_writable=True))).ok
+        after = await box.run(py("import sys; sys.exit(1)"))
+        assert (after.outcome, after.exit_code) == (Outcome.EXITED, 1), after
+        assert after.memory_kb <= baseline.memory_kb + 4 * 1024, (baseline, after)
+        assert box.leftover_pids() == []
     finally:
         await box.aclose()
 

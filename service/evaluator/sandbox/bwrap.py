@@ -294,9 +294,29 @@ class BwrapSandbox:
             await daemon.start()
         return slot, slot.daemon
 
+    async def _clean(self, index: int) -> None:
+        """Reclaim what earlier runs left charged to the slot, or give it fresh cgroups."""
+        slot = self._slots.get(index)
+        if slot is None or not slot.cgroup.needs_reclaim():
+            return
+        # Reclaiming a million dentries takes a while: not on the event loop.
+        if await asyncio.to_thread(slot.cgroup.reclaim):
+            return
+        # Charges that cannot be reclaimed stay with the old cgroup, which the supervisor (a
+        # member) must leave first; the next run starts a new one in the new cgroup.
+        if slot.daemon is not None:
+            await asyncio.to_thread(slot.daemon.close)
+            slot.daemon = None
+        _kill_listed(slot.cgroup)
+        slot.cgroup.remove()
+        slot.cgroup = self.layout.slot(self.owner, index)
+        if slot.cgroup.needs_reclaim():
+            raise OSError(f"the slot's fresh cgroup is still charged ({slot.cgroup.procs_files})")
+
     async def _run_in_slot(self, index: int, spec: RunSpec) -> RunResult:
         limits = spec.limits
         try:
+            await self._clean(index)
             slot, daemon = await self._daemon(index)
             slot.cgroup.prepare(
                 memory=limits.memory + SANDBOX_OVERHEAD_MEMORY,
