@@ -10,11 +10,9 @@ bound read-only at /prog) or Debian's python3.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -102,6 +100,13 @@ def c_attack(name: str, body: str, includes: str = "") -> tuple[str, str]:
         "#include <sys/types.h>\n#include <sys/wait.h>\n#include <sys/stat.h>\n"
     )
     return name, headers + includes + body
+
+
+def shared_dir(path: Path) -> Path:
+    """Make a host directory the sandbox may read."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)
+    return path
 
 
 def writable(path: Path) -> Path:
@@ -310,14 +315,16 @@ DENTRY_FLOOD = (
 
 @pytest.fixture
 async def lone_sandbox() -> AsyncIterator[BwrapSandbox]:
-    """Return a fresh one-slot sandbox with private slot locks: every run lands in one slot."""
-    state = Path(tempfile.mkdtemp(prefix="verdict-lone-"))  # reachable by the slot users
-    box = BwrapSandbox(slots=1, state_dir=state)
+    """Return a fresh one-slot sandbox: every run lands in slot 0, in cgroups of its own.
+
+    It shares the machine-wide slot locks: slot 0's uid is then never used by another run at
+    the same time (its processes would count against this run's RLIMIT_NPROC).
+    """
+    box = BwrapSandbox(slots=1)
     try:
         yield box
     finally:
         await box.aclose()
-        shutil.rmtree(state, ignore_errors=True)
 
 
 async def test_charges_left_by_a_run_do_not_burden_the_next(
@@ -531,6 +538,30 @@ async def test_mountinfo_and_sys(sandbox: BwrapSandbox, programs: Path) -> None:
     assert result.ok
     assert result.stdout.startswith(b"False False\n")
     assert b"/root" not in result.stdout and b"/work" not in result.stdout
+
+
+async def test_host_paths_stay_hidden(
+    sandbox: BwrapSandbox, programs: Path, tmp_path: Path
+) -> None:
+    tests = shared_dir(tmp_path / "package-store")
+    given = tests / "042-secret-test-name.in"
+    given.write_text("input\n")
+    code = (
+        "import os\nprint(open('/proc/self/mountinfo').read())\n"
+        "for fd in (0, 1, 2): print(os.readlink(f'/proc/self/fd/{fd}'))\n"
+        "for pid in (1, 2): print(open(f'/proc/{pid}/cmdline', 'rb').read())\n"
+        "print(os.readlink('/proc/1/fd/0'), os.listdir('/proc/self/fd'))\n"
+        "print(input())"
+    )
+    result = await attack(sandbox, programs, [PY, "-c", code], stdin=given)
+    assert result.ok, result
+    assert result.stdout.endswith(b"input\n")  # stdin still reads the file
+    seen = result.stdout
+    # Neither the state dir (supervisor, staging, /etc copy) nor where the test input lives.
+    for secret in (str(sandbox.state_dir), "stage.", "etc-", str(tests), given.name):
+        assert secret.encode() not in seen, (secret, seen.decode())
+    # bwrap's own options are not in its command line (printed as a bytes literal here).
+    assert f"{sandbox.bwrap}\\x00--args\\x00".encode() in seen
 
 
 async def test_host_processes_are_invisible(sandbox: BwrapSandbox, programs: Path) -> None:

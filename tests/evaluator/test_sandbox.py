@@ -296,14 +296,14 @@ async def test_supervisor_dying_mid_run_is_a_sandbox_error(state_dir: Path) -> N
 
 
 async def test_a_slot_whose_memory_cannot_be_reclaimed_gets_fresh_cgroups(
-    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As on a cgroup v2 kernel older than 5.19 (no memory.reclaim): what a run left charged
     # (here the page cache of a file it wrote on the host) goes with a new cgroup instead.
     for kind in (CgroupV1Slot, CgroupV2Slot):
         monkeypatch.setattr(kind, "reclaim", lambda self: False)
     work = shared_dir(tmp_path / "work")
-    box = BwrapSandbox(slots=1, state_dir=state_dir)
+    box = BwrapSandbox(slots=1)  # machine-wide slot 0, cgroups of its own
     try:
         baseline = await box.run(py("import sys; sys.exit(1)"))
         write = "open('/box/data', 'wb').write(b'x' * (40 << 20))"

@@ -207,8 +207,11 @@ def build_etc(state_dir: Path) -> Path:
         raise
 
 
-def system_binds(etc: Path) -> list[str]:
-    """Return bwrap arguments for the read-only system: /usr, root symlinks, our /etc."""
+def system_binds(stage: Path) -> list[str]:
+    """Return bwrap arguments for the read-only system: /usr, root symlinks, the stage's /etc.
+
+    The supervisor keeps a copy of the prepared /etc in its stage (see slotd.c).
+    """
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ROOT_LINKS:
         host = Path("/") / name
@@ -216,7 +219,7 @@ def system_binds(etc: Path) -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
-    args += ["--ro-bind", str(etc), "/etc"]
+    args += ["--ro-bind", str(stage / "etc"), "/etc"]
     return args
 
 
@@ -259,7 +262,7 @@ class BwrapSandbox:
         remove_stale(self.layout)
         _remove_stale_stages(self.state_dir)
         self.supervisor = build_slotd(self.state_dir)
-        self._system = system_binds(build_etc(self.state_dir))
+        self._etc = build_etc(self.state_dir)
         self._pool = SlotPool(self.state_dir, self.slots)
         self.owner = f"{os.getpid()}.{next(_serials)}"  # names this object's cgroups and stages
         self._slots: dict[int, _Slot] = {}
@@ -288,8 +291,10 @@ class BwrapSandbox:
         if slot is None:
             slot = self._slots[index] = _Slot(self.layout.slot(self.owner, index))
         if slot.daemon is None or not slot.daemon.running():
+            if not self.supervisor.is_file():  # removed by another version's harness
+                self.supervisor = await asyncio.to_thread(build_slotd, self.state_dir)
             stage = self.state_dir / f"stage.{self.owner}.{index}"
-            daemon = SlotDaemon(self.supervisor, stage, slot.cgroup.procs_files)
+            daemon = SlotDaemon(self.supervisor, stage, self._etc, slot.cgroup.procs_files)
             slot.daemon = daemon  # held before it starts: close() reaches it even mid-start
             await daemon.start()
         return slot, slot.daemon
@@ -329,10 +334,8 @@ class BwrapSandbox:
         try:
             try:
                 staged, bwrap_args = self._mounts(spec, uid, daemon.stage)
-                stdin = os.open(spec.stdin or "/dev/null", os.O_RDONLY | os.O_CLOEXEC)
             except OSError as error:
                 return RunResult(Outcome.SANDBOX_ERROR, message=f"cannot prepare the run: {error}")
-            opened.append(stdin)
             words = self._words(spec, uid, slot.cgroup, staged, bwrap_args)
             out_r, out_w = os.pipe()
             err_r, err_w = os.pipe()
@@ -341,7 +344,7 @@ class BwrapSandbox:
                 out_r, err_r, limits.output, limits.stderr, daemon.request_kill
             )
             try:
-                daemon.send_run(words, [stdin, out_w, err_w])
+                daemon.send_run(words, [out_w, err_w])
             except OSError as error:
                 daemon.close()
                 collector.finish()
@@ -375,7 +378,7 @@ class BwrapSandbox:
         """Return the host paths the supervisor stages and the bwrap mount arguments."""
         limits = spec.limits
         extra: list[str] = []
-        args = list(self._system)
+        args = system_binds(stage)
         args += ["--proc", "/proc", *DEV_ARGS]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_SHM]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_TMP]
@@ -424,17 +427,20 @@ class BwrapSandbox:
         words = ["-u", str(uid), "-g", str(uid), "-w", str(math.ceil(limits.wall_time * 1000))]
         words += ["-c", str(math.ceil(limits.cpu_time * 1000)), "-C", str(cgroup.cpu_file)]
         words += ["-b", str(cgroup.cpu_baseline_us)]
+        # The supervisor opens stdin itself: its descriptor then shows no host path.
+        words += ["-i", os.path.abspath(spec.stdin) if spec.stdin else os.devnull]
         for path in staged:
             words += ["-B", path]
         for number, (soft, hard) in rlimits.items():
             words += ["-r", f"{number}:{soft}:{hard}"]
-        words += ["-j", "3", "--", self.bwrap, *BWRAP_FLAGS, *bwrap_args]
-        env = {**DEFAULT_ENV, **spec.env}
-        words += ["--chdir", spec.cwd, "--clearenv"]
-        for key, value in env.items():
-            words += ["--setenv", key, value]
-        words += ["--json-status-fd", "3", "--", *spec.argv]
-        return words
+        options = [*BWRAP_FLAGS, *bwrap_args, "--chdir", spec.cwd, "--clearenv"]
+        for key, value in {**DEFAULT_ENV, **spec.env}.items():
+            options += ["--setenv", key, value]
+        options += ["--json-status-fd", "3"]
+        # -a: bwrap reads its options from a file, so that its command line, readable inside
+        # the sandbox as /proc/1/cmdline, names no host path (staged binds, the state dir).
+        words += ["-j", "3", "-a", str(len(options)), "--", self.bwrap, *options]
+        return [*words, "--", *spec.argv]
 
     def leftover_pids(self) -> list[int]:
         """Return the pids left in this sandbox's slot cgroups besides the supervisors (none)."""

@@ -13,16 +13,21 @@
  *     command and every other pid in the slot's cgroups;
  *   - never waits for pipe EOF: it answers when the command and the cgroup are gone.
  *
- * Start: verdict-slotd STAGE CGROUP_PROCS...   (fd 3: the socket). It joins the cgroups, enters
- * a network namespace and a mount namespace of its own (kept for all its runs) and answers
- * "ready" or "error MSG".
+ * Start: verdict-slotd STAGE ETC CGROUP_PROCS...   (fd 3: the socket). It enters a mount
+ * namespace of its own, mounts a private tmpfs on STAGE and copies the directory ETC to
+ * STAGE/etc, joins the cgroups, enters a network namespace of its own (both namespaces are
+ * kept for all its runs) and answers "ready" or "error MSG".
  * Request: one message, NUL-separated words
  *     [-u UID -g GID] [-B PATH]... [-w WALL_MS] [-c CPU_MS -C CPU_FILE [-b CPU_BASE_US]] [-r RES:SOFT:HARD]...
- *     [-j FD] -- ARGV...
- *   with three fds attached (SCM_RIGHTS): the program's stdin, stdout and stderr. The i-th
+ *     [-j FD] [-a COUNT] [-i STDIN] -- ARGV...
+ *   with three fds attached (SCM_RIGHTS): the program's stdin, stdout and stderr; or two,
+ *   stdout and stderr, with "-i STDIN", a file this daemon opens as the program's stdin. The i-th
  *   "-B PATH" (a host path chosen by the harness) is bind-mounted on STAGE/i in the daemon's
  *   private mount namespace for the run, so bwrap (unprivileged) can bind it from there
- *   whatever the permissions of the path's ancestors.
+ *   whatever the permissions of the path's ancestors. "-a COUNT" hands the COUNT words after
+ *   ARGV[0] to the command in a file (exec ARGV[0] --args FD ARGV[COUNT+1]...): bwrap's
+ *   command line, readable inside the sandbox as /proc/1/cmdline, then names no host path. A regular file given by "-i" is opened through a
+ *   detached copy of its mount, so that /proc/self/fd/0 reads "/" instead of its host path.
  * Answer: "exit STATUS TIMEDOUT CPUKILLED REQKILLED WALL_US JSON_EXIT CHILD_CPU_US"
  *     or "error MESSAGE" when the command could not be started.
  * Message "kill" during a run ends it. The daemon exits when the socket closes.
@@ -41,14 +46,23 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
 
 #define RUN_NICENESS 10
 
@@ -59,6 +73,8 @@
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_FDS 40
 #define CPU_POLL_MS 50
+#define STAGE_TMPFS_OPTIONS "mode=0755,size=64m"
+#define MAX_COPY_DEPTH 16
 
 static const char *cgroup_procs[MAX_CGROUPS];
 static int n_cgroups = 0;
@@ -182,33 +198,127 @@ static void unstage(int count) {
     }
 }
 
+/* Copy (from_dir, from) to (to_dir, to) recursively: directories, regular files, symlinks. */
+static int copy_tree(int from_dir, const char *from, int to_dir, const char *to, int depth) {
+    struct stat st;
+    if (depth > MAX_COPY_DEPTH || fstatat(from_dir, from, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+    if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t n = readlinkat(from_dir, from, target, sizeof target - 1);
+        if (n < 0) return -1;
+        target[n] = 0;
+        return symlinkat(target, to_dir, to);
+    }
+    if (S_ISREG(st.st_mode)) {
+        int in = openat(from_dir, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0) return -1;
+        int out = openat(to_dir, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        int rc = out < 0 ? -1 : 0;
+        char buf[65536];
+        ssize_t n;
+        while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0)
+            if (n < 0 || write(out, buf, (size_t)n) != n) rc = -1;
+        close(in);
+        if (out >= 0) close(out);
+        return rc;
+    }
+    if (!S_ISDIR(st.st_mode)) return 0;
+    if (mkdirat(to_dir, to, 0755) < 0) return -1;
+    int src = openat(from_dir, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dst = openat(to_dir, to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = src < 0 || dst < 0 ? NULL : fdopendir(src);
+    int rc = dir ? 0 : -1;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir(dir)) != NULL)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            rc = copy_tree(src, entry->d_name, dst, entry->d_name, depth + 1);
+    if (dir) closedir(dir);
+    else if (src >= 0) close(src);
+    if (dst >= 0) close(dst);
+    return rc;
+}
+
+/* Make STAGE a tmpfs of this namespace holding a copy of ETC at STAGE/etc: a bind mount shows
+ * its source's path on its filesystem in /proc/self/mountinfo, this copy shows "/etc". Done
+ * before joining the slot's cgroups, so that its pages are not charged to every run. */
+static int prepare_stage(const char *etc) {
+    if (mount("tmpfs", stage_dir, "tmpfs", MS_NOSUID | MS_NODEV, STAGE_TMPFS_OPTIONS) < 0)
+        return -1;
+    int to = open(stage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (to < 0) return -1;
+    int rc = copy_tree(AT_FDCWD, etc, to, "etc", 0);
+    close(to);
+    return rc;
+}
+
+/* Reopen a regular file through a detached copy of its mount (root: the file itself), so
+ * that readlink of the descriptor shows "/" rather than where the file lives on the host.
+ * Without open_tree (Linux < 5.2) the descriptor is kept as it is. The file must have been
+ * opened in this mount namespace: open_tree only clones mounts of the caller's namespace. */
+static int neutral_file(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) return fd;
+    int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) return fd;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", tree);
+    int reopened = open(path, O_RDONLY | O_CLOEXEC);
+    close(tree);
+    if (reopened < 0) return fd;
+    close(fd);
+    return reopened;
+}
+
+/* Return a memfd holding words[0..n) NUL-separated (bwrap's --args format), or -1. */
+static int args_file(char **words, int n) {
+    int fd = (int)syscall(SYS_memfd_create, "args", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(words[i]) + 1;
+        if (write(fd, words[i], len) != (ssize_t)len) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void close_fds(const int *fds, int n) {
+    for (int i = 0; i < n; i++) close(fds[i]);
+}
+
 static void drain_signals(void) {
     struct signalfd_siginfo si;
     while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {}
 }
 
 /* Run one request; return 0 normally, -1 when the harness went away. */
-static int run(char **words, int n_words, int *fds, int n_fds) {
+static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     static char *empty_env[] = {NULL};
     long uid = -1, gid = -1, wall_ms = 0, cpu_ms = 0;
     long long cpu_base = 0;
-    const char *cpu_file = NULL;
+    const char *cpu_file = NULL, *stdin_path = NULL;
     int json_fd = -1;
     int rl_res[MAX_RLIMITS];
     struct rlimit rl_val[MAX_RLIMITS];
     int n_rlimits = 0;
     const char *binds[MAX_FDS];
-    int n_binds = 0;
+    int n_binds = 0, pass_args = -1;
 
     optind = 0;
     int opt;
-    while ((opt = getopt(n_words, words, "+u:g:B:w:c:C:b:r:j:")) != -1) {
+    while ((opt = getopt(n_words, words, "+u:g:B:w:c:C:b:r:j:a:i:")) != -1) {
         switch (opt) {
         case 'u': uid = atol(optarg); break;
         case 'g': gid = atol(optarg); break;
         case 'B':
             if (n_binds == MAX_FDS) {
                 answer("error too many binds");
+                close_fds(fds, n_fds);
                 return 0;
             }
             binds[n_binds++] = optarg;
@@ -218,35 +328,72 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
         case 'C': cpu_file = optarg; break;
         case 'b': cpu_base = atoll(optarg); break;
         case 'j': json_fd = atoi(optarg); break;
+        case 'a': pass_args = atoi(optarg); break;
+        case 'i': stdin_path = optarg; break;
         case 'r':
             if (n_rlimits == MAX_RLIMITS ||
                 parse_rlimit(optarg, &rl_res[n_rlimits], &rl_val[n_rlimits]) < 0) {
                 answer("error bad rlimit %s", optarg);
+                close_fds(fds, n_fds);
                 return 0;
             }
             n_rlimits++;
             break;
-        default: answer("error bad option"); return 0;
+        default: answer("error bad option"); close_fds(fds, n_fds); return 0;
         }
     }
-    if (optind >= n_words) { answer("error no command"); return 0; }
+    if (stdin_path != NULL && n_fds < MAX_FDS) {
+        int in = open(stdin_path, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            answer("error cannot open stdin %s: %s", stdin_path, strerror(errno));
+            close_fds(fds, n_fds);
+            return 0;
+        }
+        memmove(fds + 1, fds, sizeof fds[0] * (size_t)n_fds);
+        fds[0] = neutral_file(in);
+        n_fds++;
+    }
+    if (n_fds < 3) {
+        answer("error bad request: no stdio");
+        close_fds(fds, n_fds);
+        return 0;
+    }
+    if (optind >= n_words) {
+        answer("error no command");
+        close_fds(fds, n_fds);
+        return 0;
+    }
     char **command = &words[optind];
+    int n_command = n_words - optind;
+    if (pass_args >= n_command) {
+        answer("error -a %d: too few words", pass_args);
+        close_fds(fds, n_fds);
+        return 0;
+    }
 
     int n_staged = 0;
     for (int i = 0; i < n_binds; i++) {
         if (stage_mount(binds[i], i) < 0) {
             answer("error cannot stage bind %s: %s", binds[i], strerror(errno));
             unstage(n_staged);
-            for (int j = 0; j < n_fds; j++) close(fds[j]);
+            close_fds(fds, n_fds);
             return 0;
         }
         n_staged++;
+    }
+    int args_fd = -1;
+    if (pass_args >= 0 && (args_fd = args_file(command + 1, pass_args)) < 0) {
+        answer("error cannot pass the arguments: %s", strerror(errno));
+        unstage(n_staged);
+        close_fds(fds, n_fds);
+        return 0;
     }
     int json_pipe[2] = {-1, -1}, err_pipe[2];
     if ((json_fd >= 0 && pipe2(json_pipe, O_CLOEXEC) < 0) || pipe2(err_pipe, O_CLOEXEC) < 0) {
         answer("error pipe: %s", strerror(errno));
         unstage(n_staged);
-        for (int j = 0; j < n_fds; j++) close(fds[j]);
+        close_fds(fds, n_fds);
+        if (args_fd >= 0) close(args_fd);
         return 0;
     }
     drain_signals();
@@ -255,18 +402,22 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
     if (child < 0) {
         answer("error fork: %s", strerror(errno));
         unstage(n_staged);
-        for (int j = 0; j < n_fds; j++) close(fds[j]);
+        close_fds(fds, n_fds);
+        if (args_fd >= 0) close(args_fd);
         return 0;
     }
     if (child == 0) {
         const char *step = "fds";
         /* Lift the fds we need above the ones we are about to fill, then place them:
-         * stdio at 0-2 and bwrap's status pipe at json_fd; close everything else. */
-        int high[4];
+         * stdio at 0-2, bwrap's status pipe at json_fd and the arguments file right after;
+         * close everything else. */
+        int high[5];
         for (int i = 0; i < 3; i++)
             if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
         high[3] = json_fd >= 0 ? fcntl(json_pipe[1], F_DUPFD_CLOEXEC, 64) : -1;
         if (json_fd >= 0 && high[3] < 0) goto fail;
+        high[4] = args_fd >= 0 ? fcntl(args_fd, F_DUPFD_CLOEXEC, 64) : -1;
+        if (args_fd >= 0 && high[4] < 0) goto fail;
         int err_fd = fcntl(err_pipe[1], F_DUPFD_CLOEXEC, 64);
         if (err_fd < 0) goto fail;
         err_pipe[1] = err_fd;
@@ -277,6 +428,20 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
             if (dup2(high[3], json_fd) < 0) goto fail;
             if (json_fd > 3) syscall(SYS_close_range, 3, json_fd - 1, 0);
             first_free = json_fd + 1;
+        }
+        char args_text[16];
+        char *args_argv[MAX_WORDS + 3];
+        if (args_fd >= 0) {
+            if (dup2(high[4], first_free) < 0) goto fail;
+            snprintf(args_text, sizeof args_text, "%d", first_free);
+            first_free++;
+            /* The options are in the file; what follows them (the program) stays here. */
+            int n = 0;
+            args_argv[n++] = command[0];
+            args_argv[n++] = "--args";
+            args_argv[n++] = args_text;
+            for (int i = pass_args + 1; i < n_command; i++) args_argv[n++] = command[i];
+            args_argv[n] = NULL;
         }
         syscall(SYS_close_range, first_free, 63, 0);
         umask(022);
@@ -307,7 +472,7 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         step = "exec";
-        execve(command[0], command, empty_env);
+        execve(command[0], args_fd >= 0 ? args_argv : command, empty_env);
     fail:;
         char msg[512];
         int n = snprintf(msg, sizeof msg, "%s %s: %s", step, command[0], strerror(errno));
@@ -315,6 +480,7 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
         _exit(127);
     }
     for (int i = 0; i < n_fds; i++) close(fds[i]);
+    if (args_fd >= 0) close(args_fd);
     close(err_pipe[1]);
     if (json_pipe[1] >= 0) close(json_pipe[1]);
 
@@ -410,12 +576,21 @@ static int run(char **words, int n_words, int *fds, int n_fds) {
 int main(int argc, char **argv) {
     self_pid = getpid();
     syscall(SYS_close_range, SOCK_FD + 1, ~0U, 0);
-    if (argc < 2) {
-        answer("error usage: verdict-slotd STAGE CGROUP_PROCS...");
+    if (argc < 3) {
+        answer("error usage: verdict-slotd STAGE ETC CGROUP_PROCS...");
         return 1;
     }
     stage_dir = argv[1];
-    for (int i = 2; i < argc && n_cgroups < MAX_CGROUPS; i++) cgroup_procs[n_cgroups++] = argv[i];
+    for (int i = 3; i < argc && n_cgroups < MAX_CGROUPS; i++) cgroup_procs[n_cgroups++] = argv[i];
+    /* Staged binds stay in this daemon's own mount namespace, never seen by the host. */
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+        answer("error cannot create the slot mount namespace: %s", strerror(errno));
+        return 1;
+    }
+    if (prepare_stage(argv[2]) < 0) {
+        answer("error cannot prepare the stage %s with %s: %s", stage_dir, argv[2], strerror(errno));
+        return 1;
+    }
 
     char pid_text[32];
     snprintf(pid_text, sizeof pid_text, "%d\n", (int)self_pid);
@@ -432,11 +607,6 @@ int main(int argc, char **argv) {
      * follow each other and leave nothing in it (their sockets die with them). */
     if (unshare(CLONE_NEWNET) < 0) {
         answer("error cannot create the slot network namespace: %s", strerror(errno));
-        return 1;
-    }
-    /* Staged binds stay in this daemon's own mount namespace, never seen by the host. */
-    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
-        answer("error cannot create the slot mount namespace: %s", strerror(errno));
         return 1;
     }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
@@ -482,7 +652,7 @@ int main(int argc, char **argv) {
                     else close(fd);
                 }
             }
-        if (n_fds < 3 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        if (n_fds < 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
             for (int i = 0; i < n_fds; i++) close(fds[i]);
             if (n == 4 && memcmp(message, "kill", 4) == 0) continue; /* late kill: run over */
             answer("error bad request");
