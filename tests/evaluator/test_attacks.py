@@ -659,6 +659,32 @@ async def test_abstract_unix_socket(sandbox: BwrapSandbox, programs: Path) -> No
         server.close()
 
 
+LEAVE_A_SOCKET = (
+    "import socket\nl = socket.socket(socket.AF_UNIX); l.bind('\\0verdict-channel'); l.listen()\n"
+    "a, b = socket.socketpair()\n"
+    # In flight in b's own queue, the three sockets outlive the process until the kernel's
+    # garbage collector finds the cycle.
+    "socket.send_fds(a, [b'x'], [l.fileno(), a.fileno(), b.fileno()])"
+)
+FIND_THE_SOCKET = (
+    "import socket\ns = socket.socket(socket.AF_UNIX)\n"
+    "try: s.connect('\\0verdict-channel'); print('CONNECTED')\n"
+    "except OSError as e: print(e.errno)\n"
+    "print(sum(1 for line in open('/proc/net/unix')) - 1)"
+)
+
+
+async def test_sockets_left_in_flight_do_not_reach_the_next_run(
+    lone_sandbox: BwrapSandbox, programs: Path
+) -> None:
+    left = await attack(lone_sandbox, programs, [PY, "-c", LEAVE_A_SOCKET])
+    assert left.ok, left
+    for _ in range(3):
+        seen = await attack(lone_sandbox, programs, [PY, "-c", FIND_THE_SOCKET])
+        # Refused (ECONNREFUSED is 111), and the run's own socket is the only one it lists.
+        assert seen.ok and seen.stdout == b"111\n1\n", seen
+
+
 async def test_no_network_interfaces_up(sandbox: BwrapSandbox, programs: Path) -> None:
     code = (
         "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"

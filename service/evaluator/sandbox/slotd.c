@@ -11,7 +11,10 @@
  *   - enforces the wall clock and the cgroup CPU limit; on timeout, CPU overrun, a "kill"
  *     message (output overflow) or the harness going away it kills the process group, the
  *     command and every other pid in the slot's cgroups;
- *   - never waits for pipe EOF: it answers when the command and the cgroup are gone.
+ *   - never waits for pipe EOF: it answers when the command and the cgroup are gone;
+ *   - moves to a fresh network namespace when a run left a socket in the slot's one (a socket
+ *     sent over a unix socket in a cycle outlives its processes until the kernel's garbage
+ *     collector finds it: an abstract name the next run could see and connect to).
  *
  * Start: verdict-slotd STAGE ETC CGROUP_PROCS...   (fd 3: the socket). It enters a mount
  * namespace of its own, mounts a private tmpfs on STAGE and copies the directory ETC to
@@ -291,6 +294,26 @@ static void close_fds(const int *fds, int n) {
     for (int i = 0; i < n; i++) close(fds[i]);
 }
 
+/* Return how many sockets exist in this process's network namespace (-1: unknown). */
+static long sockets_in_netns(void) {
+    char buf[512];
+    int fd = open("/proc/self/net/sockstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *used = strstr(buf, "sockets: used ");
+    return used ? strtol(used + 14, NULL, 10) : -1;
+}
+
+/* Give the next runs a network namespace of their own when this one still holds a socket
+ * (the supervisor itself has none in it); the old one goes with its last socket. */
+static int renew_netns_if_used(void) {
+    if (sockets_in_netns() == 0) return 0;
+    return unshare(CLONE_NEWNET);
+}
+
 static void drain_signals(void) {
     struct signalfd_siginfo si;
     while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {}
@@ -550,6 +573,7 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     }
 
     unstage(n_staged);
+    int net_renewed = renew_netns_if_used();
     int json_exit = -1;
     if (json_pipe[0] >= 0) {
         char buf[4096];
@@ -570,7 +594,9 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     answer("exit %d %d %d %d %lld %d %lld", status, timed_out, cpu_killed, req_killed, wall,
            json_exit, children_cpu - children_cpu_before);
     children_cpu_before = children_cpu;
-    return 0;
+    /* Without a clean network namespace no further run may start here: the harness starts a
+     * new supervisor (a new namespace) for the next one. */
+    return net_renewed < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
