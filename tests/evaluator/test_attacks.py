@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -212,9 +213,8 @@ async def test_ptrace(sandbox: BwrapSandbox, programs: Path) -> None:
     )
     prog = build(programs, *c_attack("ptrace", source, "#include <sys/ptrace.h>\n"))
     result = await attack(sandbox, programs, [prog], Limits(wall_time=1.0))
-    # Attaching to bwrap's init inside the sandbox may work (same uid, no privileges there);
-    # a stopped init can only keep the program's own run going until its wall time.
-    assert result.outcome in {Outcome.EXITED, Outcome.WALL_TIME_LIMIT}
+    # The seccomp filter refuses ptrace: not even bwrap's init (same uid) can be stopped.
+    assert result.ok and result.stdout == b"-1 1 -1", result
     assert (await sandbox.check()) is None
 
 
@@ -582,6 +582,114 @@ async def test_sysv_ipc_does_not_persist(sandbox: BwrapSandbox, programs: Path) 
     for _ in range(sandbox.slots):
         seen = await attack(sandbox, programs, [prog_look])
         assert seen.stdout == b"-1"
+
+
+# --- kernel interfaces behind the seccomp filter -------------------------------------------
+
+PROBE = r"""
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/bpf.h>
+#include <linux/sched.h>
+#include <pthread.h>
+static void *child(void *arg) { return arg; }
+static long probe(const char *what) {
+    if (!strcmp(what, "io_uring") || !strcmp(what, "io_uring_sqpoll")) {
+        struct io_uring_params p; memset(&p, 0, sizeof p);
+        if (what[8]) { p.flags = IORING_SETUP_SQPOLL; p.sq_thread_idle = 1000; }
+        return syscall(__NR_io_uring_setup, 4, &p);
+    }
+    if (!strcmp(what, "userfaultfd")) return syscall(__NR_userfaultfd, 0);
+    if (!strcmp(what, "vsock")) return socket(40, SOCK_STREAM, 0);
+    if (!strcmp(what, "netlink")) return socket(AF_NETLINK, SOCK_RAW, 0);
+    if (!strcmp(what, "packet")) return socket(AF_PACKET, SOCK_RAW, 0);
+    if (!strcmp(what, "keyctl"))
+        return syscall(__NR_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
+    if (!strcmp(what, "add_key"))
+        return syscall(__NR_add_key, "user", "verdict", "leak", 4, KEY_SPEC_USER_KEYRING);
+    if (!strcmp(what, "bpf")) {
+        union bpf_attr a; memset(&a, 0, sizeof a);
+        a.map_type = BPF_MAP_TYPE_ARRAY; a.key_size = 4; a.value_size = 4; a.max_entries = 1;
+        return syscall(__NR_bpf, BPF_MAP_CREATE, &a, sizeof a);
+    }
+    if (!strcmp(what, "perf_event_open")) {
+        struct perf_event_attr a; memset(&a, 0, sizeof a);
+        a.size = sizeof a; a.type = PERF_TYPE_SOFTWARE; a.exclude_kernel = 1;
+        return syscall(__NR_perf_event_open, &a, 0, -1, -1, 0);
+    }
+    if (!strcmp(what, "unshare")) return unshare(CLONE_NEWNS);
+    if (!strcmp(what, "setns")) return setns(0, 0);
+    if (!strcmp(what, "mount")) return mount("none", "/tmp", "tmpfs", 0, 0);
+    if (!strcmp(what, "open_tree")) return syscall(__NR_open_tree, AT_FDCWD, "/tmp", 1);
+    if (!strcmp(what, "personality")) return personality(READ_IMPLIES_EXEC);
+    if (!strcmp(what, "clone_newnet"))
+        return syscall(__NR_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+    if (!strcmp(what, "process_vm_readv")) return syscall(__NR_process_vm_readv, 1, 0, 0, 0, 0, 0);
+    if (!strcmp(what, "kexec_load")) return syscall(__NR_kexec_load, 0, 0, 0, 0);
+    if (!strcmp(what, "threads")) {
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++) if (pthread_create(&t[i], 0, child, 0)) return -1;
+        for (int i = 0; i < 8; i++) pthread_join(t[i], 0);
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        return pid < 0 || waitpid(pid, 0, 0) != pid ? -1 : 0;
+    }
+    return -2;
+}
+int main(int argc, char **argv) {
+    errno = 0;
+    long r = probe(argv[1]);
+    printf("%ld %d", r < 0 ? r : 0L, r < 0 ? errno : 0);
+    return 0;
+}
+"""
+ENOSYS, EPERM, EAFNOSUPPORT = "-1 38", "-1 1", "-1 97"
+
+
+@pytest.mark.parametrize(
+    ("probe", "expected"),
+    [
+        ("io_uring", ENOSYS),
+        ("io_uring_sqpoll", ENOSYS),  # a kernel thread working for the program, off its cgroup
+        ("userfaultfd", ENOSYS),
+        ("vsock", EAFNOSUPPORT),  # the hypervisor's sockets
+        ("netlink", EAFNOSUPPORT),
+        ("packet", EAFNOSUPPORT),
+        ("keyctl", ENOSYS),  # the slot uid's keyring outlives runs: a channel between them
+        ("add_key", ENOSYS),
+        ("bpf", ENOSYS),
+        ("perf_event_open", ENOSYS),
+        ("unshare", EPERM),
+        ("setns", EPERM),
+        ("mount", EPERM),
+        ("open_tree", EPERM),
+        ("personality", EPERM),
+        ("clone_newnet", EPERM),
+        ("process_vm_readv", EPERM),
+        ("kexec_load", ENOSYS),
+    ],
+)
+async def test_kernel_interfaces_programs_never_need_are_refused(
+    sandbox: BwrapSandbox, programs: Path, probe: str, expected: str
+) -> None:
+    prog = build(programs, *c_attack("probe", PROBE, "#include <sys/wait.h>\n"))
+    result = await attack(sandbox, programs, [prog, probe])
+    assert result.ok and result.stdout.decode() == expected, (probe, result)
+
+
+async def test_threads_and_processes_still_work_under_the_filter(
+    sandbox: BwrapSandbox, programs: Path
+) -> None:
+    prog = build(programs, *c_attack("probe", PROBE, "#include <sys/wait.h>\n"))
+    # clone3 is refused with ENOSYS: glibc falls back to clone for threads and fork.
+    result = await attack(sandbox, programs, [prog, "threads"], replace(LIMITS, stack=8 * MIB))
+    assert result.ok and result.stdout == b"0 0", result
 
 
 # --- network -----------------------------------------------------------------------------

@@ -59,6 +59,8 @@ MAX_SLOTS = 256
 SANDBOX_OVERHEAD_PIDS = 3  # bwrap's monitor and init, plus one spare
 SANDBOX_OVERHEAD_MEMORY = 4 * MIB  # bwrap's processes and the supervisor, charged to the slot
 REPORT_GRACE_SECONDS = 10.0
+STATUS_FD = 3  # bwrap's --json-status-fd in the command the supervisor starts
+FILTER_FD = 4  # the supervisor's compiled seccomp filter, for bwrap's --seccomp
 SANDBOX_TMP = "/tmp"  # noqa: S108 - a path inside the sandbox (its own tmpfs)
 SANDBOX_SHM = "/dev/shm"  # noqa: S108 - likewise
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SANDBOX_TMP, "LANG": "C.UTF-8"}
@@ -436,10 +438,11 @@ class BwrapSandbox:
         options = [*BWRAP_FLAGS, *bwrap_args, "--chdir", spec.cwd, "--clearenv"]
         for key, value in {**DEFAULT_ENV, **spec.env}.items():
             options += ["--setenv", key, value]
-        options += ["--json-status-fd", "3"]
+        options += ["--json-status-fd", str(STATUS_FD), "--seccomp", str(FILTER_FD)]
         # -a: bwrap reads its options from a file, so that its command line, readable inside
         # the sandbox as /proc/1/cmdline, names no host path (staged binds, the state dir).
-        words += ["-j", "3", "-a", str(len(options)), "--", self.bwrap, *options]
+        words += ["-j", str(STATUS_FD), "-s", str(FILTER_FD), "-a", str(len(options))]
+        words += ["--", self.bwrap, *options]
         return [*words, "--", *spec.argv]
 
     def leftover_pids(self) -> list[int]:

@@ -57,8 +57,12 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -85,6 +89,8 @@ static pid_t self_pid;
 static int sig_fd = -1;
 static long long children_cpu_before = 0;
 static const char *stage_dir = NULL;
+static int filter_fd = -1; /* the compiled seccomp filter (a memfd), for bwrap --seccomp */
+static const char *filter_error = "not built";
 
 static void answer(const char *fmt, ...) {
     char buf[1024];
@@ -294,6 +300,150 @@ static void close_fds(const int *fds, int n) {
     for (int i = 0; i < n; i++) close(fds[i]);
 }
 
+/* ---- The seccomp filter: what judged programs (and compilers) never need -------------------
+ * A deny list, by design: a program may use any system call but these. Each is refused with
+ * an errno, not a kill, so that runtimes probing for a feature fall back (ENOSYS: "this kernel
+ * has none"; EPERM: "not allowed"). Only the native ABI is served: 32-bit (int 0x80) and x32
+ * calls of an x86_64 program, and 32-bit calls on arm64, get ENOSYS. bwrap loads the filter in
+ * its init and in the program, after its own setup. */
+#if defined(__x86_64__)
+#define FILTER_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define FILTER_ARCH AUDIT_ARCH_AARCH64
+#endif
+#define MAX_FILTER 256
+#define NAMESPACE_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
+                         CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+#define DENY(nr, err) {nr, err}
+
+struct denial { long nr; int err; };
+
+static const struct denial denied_calls[] = {
+    /* io_uring: its own path to most of the kernel, and SQPOLL's kernel thread works for the
+     * program outside its CPU accounting. */
+    DENY(__NR_io_uring_setup, ENOSYS), DENY(__NR_io_uring_enter, ENOSYS),
+    DENY(__NR_io_uring_register, ENOSYS),
+    /* Kernel objects that outlive the run (the slot uid's keyrings: a channel between runs) or
+     * widen the kernel's attack surface. */
+    DENY(__NR_keyctl, ENOSYS), DENY(__NR_add_key, ENOSYS), DENY(__NR_request_key, ENOSYS),
+    DENY(__NR_userfaultfd, ENOSYS), DENY(__NR_bpf, ENOSYS), DENY(__NR_perf_event_open, ENOSYS),
+    /* glibc falls back to clone (checked below) for threads and processes. */
+    DENY(__NR_clone3, ENOSYS),
+    /* Other processes' memory and state. */
+    DENY(__NR_ptrace, EPERM), DENY(__NR_process_vm_readv, EPERM),
+    DENY(__NR_process_vm_writev, EPERM), DENY(__NR_kcmp, EPERM),
+#ifdef __NR_pidfd_getfd
+    DENY(__NR_pidfd_getfd, EPERM),
+#endif
+#ifdef __NR_process_madvise
+    DENY(__NR_process_madvise, EPERM),
+#endif
+    /* Namespaces and mounts: bwrap set them up, nothing in the sandbox changes them. */
+    DENY(__NR_unshare, EPERM), DENY(__NR_setns, EPERM), DENY(__NR_mount, EPERM),
+    DENY(__NR_umount2, EPERM), DENY(__NR_pivot_root, EPERM), DENY(__NR_chroot, EPERM),
+    DENY(__NR_open_tree, EPERM), DENY(__NR_move_mount, EPERM), DENY(__NR_fsopen, EPERM),
+    DENY(__NR_fsconfig, EPERM), DENY(__NR_fsmount, EPERM), DENY(__NR_fspick, EPERM),
+#ifdef __NR_mount_setattr
+    DENY(__NR_mount_setattr, EPERM),
+#endif
+#ifdef __NR_statmount
+    DENY(__NR_statmount, EPERM), DENY(__NR_listmount, EPERM),
+#endif
+    DENY(__NR_open_by_handle_at, EPERM), DENY(__NR_name_to_handle_at, EPERM),
+    /* The machine's: none is needed to judge, each needs a privilege the sandbox lacks. */
+    DENY(__NR_kexec_load, ENOSYS), DENY(__NR_kexec_file_load, ENOSYS),
+    DENY(__NR_init_module, EPERM), DENY(__NR_finit_module, EPERM),
+    DENY(__NR_delete_module, EPERM), DENY(__NR_reboot, EPERM), DENY(__NR_swapon, EPERM),
+    DENY(__NR_swapoff, EPERM), DENY(__NR_acct, EPERM), DENY(__NR_syslog, EPERM),
+    DENY(__NR_quotactl, EPERM), DENY(__NR_settimeofday, EPERM),
+    DENY(__NR_clock_settime, EPERM), DENY(__NR_clock_adjtime, EPERM),
+    DENY(__NR_vhangup, EPERM),
+#ifdef __NR_quotactl_fd
+    DENY(__NR_quotactl_fd, EPERM),
+#endif
+#ifdef __x86_64__
+    DENY(__NR_iopl, EPERM), DENY(__NR_ioperm, EPERM), DENY(__NR_uselib, ENOSYS),
+    DENY(__NR_lookup_dcookie, ENOSYS),
+#endif
+};
+
+/* personality(2) values allowed: query, PER_LINUX, PER_LINUX32, UNAME26 variants (as Docker). */
+static const unsigned personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
+/* Socket families allowed; the rest (netlink, vsock, packet, alg, ...) is EAFNOSUPPORT. */
+static const unsigned families[] = {AF_UNIX, AF_INET, AF_INET6};
+
+static struct sock_filter filter[MAX_FILTER];
+static int filter_len = 0;
+
+static void emit(struct sock_filter instruction) {
+    if (filter_len < MAX_FILTER) filter[filter_len] = instruction;
+    filter_len++;
+}
+
+#define LOAD(field) emit((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
+                                                     offsetof(struct seccomp_data, field)))
+#define RETURN(value) emit((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (value)))
+#define JUMP(op, k, yes, no) emit((struct sock_filter)BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (yes), (no)))
+#define ERRNO(err) (SECCOMP_RET_ERRNO | ((err) & SECCOMP_RET_DATA))
+/* The low 32 bits of the first argument (both supported ABIs are little-endian). */
+#define ARG0_LOW args[0]
+
+/* For system call nr: allow when its first argument is one of values[], else fail with err. */
+static void only_values(long nr, const unsigned *values, int n, int err) {
+    JUMP(BPF_JEQ, (unsigned)nr, 0, (unsigned char)(n + 3));
+    LOAD(ARG0_LOW);
+    for (int i = 0; i < n; i++) JUMP(BPF_JEQ, values[i], (unsigned char)(n - i), 0);
+    RETURN(ERRNO(err));
+    RETURN(SECCOMP_RET_ALLOW);
+}
+
+/* Build the filter into a memfd (filter_fd); on failure say why in filter_error. */
+static void build_filter(void) {
+#ifndef FILTER_ARCH
+    filter_error = "no seccomp filter for this architecture (x86_64 and arm64 only)";
+    return;
+#else
+    LOAD(arch);
+    JUMP(BPF_JEQ, FILTER_ARCH, 1, 0);
+    RETURN(ERRNO(ENOSYS));
+    LOAD(nr);
+#ifdef __x86_64__
+    JUMP(BPF_JGE, __X32_SYSCALL_BIT, 0, 1);
+    RETURN(ERRNO(ENOSYS));
+#endif
+    for (size_t i = 0; i < sizeof denied_calls / sizeof denied_calls[0]; i++) {
+        JUMP(BPF_JEQ, (unsigned)denied_calls[i].nr, 0, 1);
+        RETURN(ERRNO(denied_calls[i].err));
+    }
+    int n_families = (int)(sizeof families / sizeof families[0]);
+    only_values(__NR_socket, families, n_families, EAFNOSUPPORT);
+    LOAD(nr);
+    only_values(__NR_socketpair, families, n_families, EAFNOSUPPORT);
+    LOAD(nr);
+    only_values(__NR_personality, personalities,
+                (int)(sizeof personalities / sizeof personalities[0]), EPERM);
+    LOAD(nr);
+    /* clone(2) may not make namespaces (bwrap's --disable-userns already stops most). */
+    JUMP(BPF_JEQ, __NR_clone, 0, 3);
+    LOAD(ARG0_LOW);
+    JUMP(BPF_JSET, NAMESPACE_FLAGS, 0, 1);
+    RETURN(ERRNO(EPERM));
+    RETURN(SECCOMP_RET_ALLOW);
+    if (filter_len > MAX_FILTER) {
+        filter_error = "the seccomp filter is too long";
+        return;
+    }
+    int fd = (int)syscall(SYS_memfd_create, "seccomp", MFD_CLOEXEC);
+    size_t size = sizeof filter[0] * (size_t)filter_len;
+    if (fd < 0 || write(fd, filter, size) != (ssize_t)size) {
+        filter_error = "cannot write the seccomp filter";
+        if (fd >= 0) close(fd);
+        return;
+    }
+    filter_fd = fd;
+#endif
+}
+
 /* Return how many sockets exist in this process's network namespace (-1: unknown). */
 static long sockets_in_netns(void) {
     char buf[512];
@@ -325,7 +475,7 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     long uid = -1, gid = -1, wall_ms = 0, cpu_ms = 0;
     long long cpu_base = 0;
     const char *cpu_file = NULL, *stdin_path = NULL;
-    int json_fd = -1;
+    int json_fd = -1, filter_at = -1;
     int rl_res[MAX_RLIMITS];
     struct rlimit rl_val[MAX_RLIMITS];
     int n_rlimits = 0;
@@ -334,7 +484,7 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
 
     optind = 0;
     int opt;
-    while ((opt = getopt(n_words, words, "+u:g:B:w:c:C:b:r:j:a:i:")) != -1) {
+    while ((opt = getopt(n_words, words, "+u:g:B:w:c:C:b:r:j:a:i:s:")) != -1) {
         switch (opt) {
         case 'u': uid = atol(optarg); break;
         case 'g': gid = atol(optarg); break;
@@ -353,6 +503,7 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
         case 'j': json_fd = atoi(optarg); break;
         case 'a': pass_args = atoi(optarg); break;
         case 'i': stdin_path = optarg; break;
+        case 's': filter_at = atoi(optarg); break;
         case 'r':
             if (n_rlimits == MAX_RLIMITS ||
                 parse_rlimit(optarg, &rl_res[n_rlimits], &rl_val[n_rlimits]) < 0) {
@@ -411,6 +562,13 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
         close_fds(fds, n_fds);
         return 0;
     }
+    if (filter_at >= 0 && (filter_fd < 0 || lseek(filter_fd, 0, SEEK_SET) < 0)) {
+        answer("error no seccomp filter: %s", filter_error);
+        unstage(n_staged);
+        close_fds(fds, n_fds);
+        if (args_fd >= 0) close(args_fd);
+        return 0;
+    }
     int json_pipe[2] = {-1, -1}, err_pipe[2];
     if ((json_fd >= 0 && pipe2(json_pipe, O_CLOEXEC) < 0) || pipe2(err_pipe, O_CLOEXEC) < 0) {
         answer("error pipe: %s", strerror(errno));
@@ -431,33 +589,33 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     }
     if (child == 0) {
         const char *step = "fds";
-        /* Lift the fds we need above the ones we are about to fill, then place them:
-         * stdio at 0-2, bwrap's status pipe at json_fd and the arguments file right after;
-         * close everything else. */
-        int high[5];
-        for (int i = 0; i < 3; i++)
-            if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
-        high[3] = json_fd >= 0 ? fcntl(json_pipe[1], F_DUPFD_CLOEXEC, 64) : -1;
-        if (json_fd >= 0 && high[3] < 0) goto fail;
-        high[4] = args_fd >= 0 ? fcntl(args_fd, F_DUPFD_CLOEXEC, 64) : -1;
-        if (args_fd >= 0 && high[4] < 0) goto fail;
+        /* Place the fds: stdio at 0-2, bwrap's status pipe at json_fd, the seccomp filter at
+         * filter_at and the arguments file after the highest of them; lift them all above
+         * the targets first, then close everything else below 64. */
+        int src[6], dst[6], n_place = 0;
+        for (int i = 0; i < 3; i++) src[n_place] = fds[i], dst[n_place++] = i;
+        if (json_fd >= 0) src[n_place] = json_pipe[1], dst[n_place++] = json_fd;
+        if (filter_at >= 0) src[n_place] = filter_fd, dst[n_place++] = filter_at;
+        int top = 2;
+        for (int k = 0; k < n_place; k++) top = dst[k] > top ? dst[k] : top;
+        if (args_fd >= 0) src[n_place] = args_fd, dst[n_place++] = top + 1;
+        int high[6];
+        for (int k = 0; k < n_place; k++)
+            if ((high[k] = fcntl(src[k], F_DUPFD_CLOEXEC, 64)) < 0) goto fail;
         int err_fd = fcntl(err_pipe[1], F_DUPFD_CLOEXEC, 64);
         if (err_fd < 0) goto fail;
         err_pipe[1] = err_fd;
-        for (int i = 0; i < 3; i++)
-            if (dup2(high[i], i) < 0) goto fail;
-        int first_free = 3;
-        if (json_fd >= 0) {
-            if (dup2(high[3], json_fd) < 0) goto fail;
-            if (json_fd > 3) syscall(SYS_close_range, 3, json_fd - 1, 0);
-            first_free = json_fd + 1;
+        for (int k = 0; k < n_place; k++)
+            if (dst[k] >= 64 || dup2(high[k], dst[k]) < 0) goto fail;
+        for (int fd = 3; fd < 64; fd++) {
+            int placed = 0;
+            for (int k = 0; k < n_place; k++) placed |= dst[k] == fd;
+            if (!placed) close(fd);
         }
         char args_text[16];
         char *args_argv[MAX_WORDS + 3];
         if (args_fd >= 0) {
-            if (dup2(high[4], first_free) < 0) goto fail;
-            snprintf(args_text, sizeof args_text, "%d", first_free);
-            first_free++;
+            snprintf(args_text, sizeof args_text, "%d", top + 1);
             /* The options are in the file; what follows them (the program) stays here. */
             int n = 0;
             args_argv[n++] = command[0];
@@ -466,7 +624,6 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
             for (int i = pass_args + 1; i < n_command; i++) args_argv[n++] = command[i];
             args_argv[n] = NULL;
         }
-        syscall(SYS_close_range, first_free, 63, 0);
         umask(022);
         step = "setsid";
         if (setsid() < 0) goto fail;
@@ -613,6 +770,7 @@ int main(int argc, char **argv) {
         answer("error cannot create the slot mount namespace: %s", strerror(errno));
         return 1;
     }
+    build_filter();
     if (prepare_stage(argv[2]) < 0) {
         answer("error cannot prepare the stage %s with %s: %s", stage_dir, argv[2], strerror(errno));
         return 1;
