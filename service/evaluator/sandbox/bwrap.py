@@ -4,10 +4,11 @@ See docs/sandbox.md for the whole picture. One run:
 
 1. take a machine-wide slot (``slots.SlotPool``), whose supervisor daemon (``slotd.c``) already
    sits in the slot's cgroups;
-2. set the slot cgroup's limits and reset its counters (``cgroups``);
-3. send the supervisor the bwrap command line, the rlimits, the uid and the program's stdio
-   (plus directory fds for ``--bind-fd``: host paths are opened here, as root, never by name
-   inside the sandbox); it forks, drops privileges and execs bwrap with an empty environment;
+2. reclaim what earlier runs left charged to the slot (over ``RECLAIM_ABOVE``), set the slot
+   cgroup's limits and reset its counters (``cgroups``);
+3. send the supervisor the bwrap command line, the rlimits, the uid, the host paths to stage,
+   the stdin path and the program's stdout and stderr; it forks, drops privileges and execs
+   bwrap with an empty environment, its options in a file and the seccomp filter on an fd;
 4. collect capped stdout/stderr on the event loop while the supervisor enforces wall and CPU
    time and reports; read CPU, peak memory and OOM kills from the cgroup; classify.
 """

@@ -16,21 +16,24 @@
  *     sent over a unix socket in a cycle outlives its processes until the kernel's garbage
  *     collector finds it: an abstract name the next run could see and connect to).
  *
- * Start: verdict-slotd STAGE ETC CGROUP_PROCS...   (fd 3: the socket). It enters a mount
- * namespace of its own, mounts a private tmpfs on STAGE and copies the directory ETC to
- * STAGE/etc, joins the cgroups, enters a network namespace of its own (both namespaces are
- * kept for all its runs) and answers "ready" or "error MSG".
+ * Start: verdict-slotd STAGE ETC CGROUP_PROCS...   (fd 3: the socket). It builds its seccomp
+ * filter, enters a mount namespace of its own, mounts a private tmpfs on STAGE and copies the
+ * directory ETC to STAGE/etc, joins the cgroups, enters a network namespace of its own (both
+ * namespaces are kept for its runs) and answers "ready" or "error MSG".
  * Request: one message, NUL-separated words
- *     [-u UID -g GID] [-B PATH]... [-w WALL_MS] [-c CPU_MS -C CPU_FILE [-b CPU_BASE_US]] [-r RES:SOFT:HARD]...
- *     [-j FD] [-a COUNT] [-i STDIN] -- ARGV...
+ *     [-u UID -g GID] [-B PATH]... [-w WALL_MS] [-c CPU_MS -C CPU_FILE [-b CPU_BASE_US]]
+ *     [-r RES:SOFT:HARD]... [-j FD] [-s FD] [-a COUNT] [-i STDIN] -- ARGV...
  *   with three fds attached (SCM_RIGHTS): the program's stdin, stdout and stderr; or two,
- *   stdout and stderr, with "-i STDIN", a file this daemon opens as the program's stdin. The i-th
- *   "-B PATH" (a host path chosen by the harness) is bind-mounted on STAGE/i in the daemon's
- *   private mount namespace for the run, so bwrap (unprivileged) can bind it from there
- *   whatever the permissions of the path's ancestors. "-a COUNT" hands the COUNT words after
- *   ARGV[0] to the command in a file (exec ARGV[0] --args FD ARGV[COUNT+1]...): bwrap's
- *   command line, readable inside the sandbox as /proc/1/cmdline, then names no host path. A regular file given by "-i" is opened through a
- *   detached copy of its mount, so that /proc/self/fd/0 reads "/" instead of its host path.
+ *   stdout and stderr, with "-i STDIN", a file this daemon opens as the program's stdin
+ *   (a regular file through a detached copy of its mount, so that /proc/self/fd/0 reads "/"
+ *   instead of its host path). The i-th "-B PATH" (a host path chosen by the harness) is
+ *   bind-mounted on STAGE/i in the daemon's private mount namespace for the run, so bwrap
+ *   (unprivileged) can bind it from there whatever the permissions of the path's ancestors.
+ *   "-j FD": the command's fd FD is the write end of a pipe read after the run (bwrap's
+ *   --json-status-fd). "-s FD": the seccomp filter is at FD (bwrap's --seccomp). "-a COUNT"
+ *   hands the COUNT words after ARGV[0] to the command in a file, as ARGV[0] --args FD
+ *   ARGV[COUNT+1]...: bwrap's command line, readable inside the sandbox as /proc/1/cmdline,
+ *   then names no host path.
  * Answer: "exit STATUS TIMEDOUT CPUKILLED REQKILLED WALL_US JSON_EXIT CHILD_CPU_US"
  *     or "error MESSAGE" when the command could not be started.
  * Message "kill" during a run ends it. The daemon exits when the socket closes.
