@@ -520,7 +520,9 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
         }
     }
     if (stdin_path != NULL && n_fds < MAX_FDS) {
-        int in = open(stdin_path, O_RDONLY | O_CLOEXEC);
+        /* Non-blocking: a FIFO without a writer must not stall the daemon. */
+        int in = open(stdin_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (in >= 0) fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
         if (in < 0) {
             answer("error cannot open stdin %s: %s", stdin_path, strerror(errno));
             close_fds(fds, n_fds);
