@@ -10,6 +10,7 @@ bound read-only at /prog) or Debian's python3.
 from __future__ import annotations
 
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -632,6 +633,14 @@ static long probe(const char *what) {
         return syscall(__NR_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
     if (!strcmp(what, "process_vm_readv")) return syscall(__NR_process_vm_readv, 1, 0, 0, 0, 0, 0);
     if (!strcmp(what, "kexec_load")) return syscall(__NR_kexec_load, 0, 0, 0, 0);
+#ifdef __x86_64__
+    if (!strcmp(what, "i386_getpid")) {  /* the 32-bit ABI: other numbers, other rules */
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+        if (r < 0) { errno = (int)-r; return -1; }
+        return r;
+    }
+#endif
     if (!strcmp(what, "threads")) {
         pthread_t t[8];
         for (int i = 0; i < 8; i++) if (pthread_create(&t[i], 0, child, 0)) return -1;
@@ -673,6 +682,11 @@ ENOSYS, EPERM, EAFNOSUPPORT = "-1 38", "-1 1", "-1 97"
         ("clone_newnet", EPERM),
         ("process_vm_readv", EPERM),
         ("kexec_load", ENOSYS),
+        pytest.param(
+            "i386_getpid",
+            ENOSYS,
+            marks=pytest.mark.skipif(platform.machine() != "x86_64", reason="x86_64 only"),
+        ),
     ],
 )
 async def test_kernel_interfaces_programs_never_need_are_refused(
