@@ -519,7 +519,12 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
         default: answer("error bad option"); close_fds(fds, n_fds); return 0;
         }
     }
-    if (stdin_path != NULL && n_fds < MAX_FDS) {
+    if (stdin_path != NULL && n_fds >= MAX_FDS) {
+        answer("error bad request: too many fds");
+        close_fds(fds, n_fds);
+        return 0;
+    }
+    if (stdin_path != NULL) {
         /* Non-blocking: a FIFO without a writer must not stall the daemon. */
         int in = open(stdin_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (in >= 0) fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
