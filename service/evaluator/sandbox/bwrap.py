@@ -210,10 +210,10 @@ def build_etc(state_dir: Path) -> Path:
         raise
 
 
-def system_binds(stage: Path) -> list[str]:
-    """Return bwrap arguments for the read-only system: /usr, root symlinks, the stage's /etc.
+def system_binds() -> list[str]:
+    """Return bwrap arguments for the read-only system: /usr and the root symlinks.
 
-    The supervisor keeps a copy of the prepared /etc in its stage (see slotd.c).
+    /etc comes from the slot supervisor's stage, where it keeps a copy of ``build_etc``'s.
     """
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ROOT_LINKS:
@@ -222,7 +222,6 @@ def system_binds(stage: Path) -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
-    args += ["--ro-bind", str(stage / "etc"), "/etc"]
     return args
 
 
@@ -266,6 +265,7 @@ class BwrapSandbox:
         _remove_stale_stages(self.state_dir)
         self.supervisor = build_slotd(self.state_dir)
         self._etc = build_etc(self.state_dir)
+        self._system = system_binds()
         self._pool = SlotPool(self.state_dir, self.slots)
         self.owner = f"{os.getpid()}.{next(_serials)}"  # names this object's cgroups and stages
         self._slots: dict[int, _Slot] = {}
@@ -381,7 +381,7 @@ class BwrapSandbox:
         """Return the host paths the supervisor stages and the bwrap mount arguments."""
         limits = spec.limits
         extra: list[str] = []
-        args = system_binds(stage)
+        args = [*self._system, "--ro-bind", str(stage / "etc"), "/etc"]
         args += ["--proc", "/proc", *DEV_ARGS]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_SHM]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_TMP]
