@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -115,6 +117,13 @@ def c_attack(name: str, body: str, includes: str = "") -> tuple[str, str]:
         "#include <sys/types.h>\n#include <sys/wait.h>\n#include <sys/stat.h>\n"
     )
     return name, headers + includes + body
+
+
+def shared_dir(path: Path) -> Path:
+    """Make a host directory the sandbox may read."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)
+    return path
 
 
 def writable(path: Path) -> Path:
@@ -220,9 +229,8 @@ async def test_ptrace(sandbox: BwrapSandbox, programs: Path) -> None:
     )
     prog = build(programs, *c_attack("ptrace", source, "#include <sys/ptrace.h>\n"))
     result = await attack(sandbox, programs, [prog], Limits(wall_time=1.0))
-    # Attaching to bwrap's init inside the sandbox may work (same uid, no privileges there);
-    # a stopped init can only keep the program's own run going until its wall time.
-    assert result.outcome in {Outcome.EXITED, Outcome.WALL_TIME_LIMIT}
+    # The seccomp filter refuses ptrace: not even bwrap's init (same uid) can be stopped.
+    assert result.ok and result.stdout == b"-1 1 -1", result
     assert (await sandbox.check()) is None
 
 
@@ -308,6 +316,53 @@ async def test_tmpfs_memory_is_bounded(sandbox: BwrapSandbox, programs: Path) ->
         Outcome.TIME_LIMIT,
     }
     assert result.memory_kb <= (64 + 16) * 1024
+
+
+LONE_LIMITS = Limits(cpu_time=2.0, wall_time=5.0, memory=64 * MIB, processes=8)
+EXIT_1 = "int main(){return 1;}"
+ALLOCATE_40M = "int main(){char*p=malloc(40<<20); memset(p,1,40<<20); return p[12345]-1;}"
+# Every stat() of a missing name leaves a negative dentry in the host's cache, charged to the
+# slot's memory cgroup and outliving the run; a million of them fill any small limit.
+DENTRY_FLOOD = (
+    "int main(){char n[64]; struct stat s; for(int i=0;i<400000;i++){"
+    'snprintf(n,sizeof n,"/usr/verdict-missing-%d",i); stat(n,&s);} return 0;}'
+)
+
+
+@pytest.fixture
+async def lone_sandbox() -> AsyncIterator[BwrapSandbox]:
+    """Return a fresh one-slot sandbox: every run lands in slot 0, in cgroups of its own.
+
+    It shares the machine-wide slot locks: slot 0's uid is then never used by another run at
+    the same time (its processes would count against this run's RLIMIT_NPROC).
+    """
+    box = BwrapSandbox(slots=1)
+    try:
+        yield box
+    finally:
+        await box.aclose()
+
+
+async def test_charges_left_by_a_run_do_not_burden_the_next(
+    lone_sandbox: BwrapSandbox, programs: Path
+) -> None:
+    exit_1 = build(programs, *c_attack("exit_1", EXIT_1))
+    allocate = build(programs, *c_attack("allocate_40m", ALLOCATE_40M))
+    flood = build(programs, *c_attack("dentry_flood", DENTRY_FLOOD))
+    baseline = await attack(lone_sandbox, programs, [exit_1], LONE_LIMITS)
+    big_baseline = await attack(lone_sandbox, programs, [allocate], LONE_LIMITS)
+    assert (baseline.outcome, baseline.exit_code) == (Outcome.EXITED, 1), baseline
+    assert big_baseline.ok, big_baseline
+    flooded = await attack(lone_sandbox, programs, [flood], LONE_LIMITS)
+    assert flooded.outcome in CONTAINED | {Outcome.EXITED}
+    victim = await attack(lone_sandbox, programs, [exit_1], LONE_LIMITS)
+    # A plain exit 1 is a run-time error, with its own small peak, not the flood's dentries.
+    assert (victim.outcome, victim.exit_code) == (Outcome.EXITED, 1), victim
+    assert victim.memory_kb <= baseline.memory_kb + 4 * 1024, (baseline, victim)
+    await attack(lone_sandbox, programs, [flood], LONE_LIMITS)
+    big = await attack(lone_sandbox, programs, [allocate], LONE_LIMITS)
+    assert big.ok, big
+    assert big.memory_kb <= big_baseline.memory_kb + 4 * 1024, (big_baseline, big)
 
 
 # --- output and files --------------------------------------------------------------------
@@ -501,6 +556,30 @@ async def test_mountinfo_and_sys(sandbox: BwrapSandbox, programs: Path) -> None:
     assert b"/root" not in result.stdout and b"/work" not in result.stdout
 
 
+async def test_host_paths_stay_hidden(
+    sandbox: BwrapSandbox, programs: Path, tmp_path: Path
+) -> None:
+    tests = shared_dir(tmp_path / "package-store")
+    given = tests / "042-secret-test-name.in"
+    given.write_text("input\n")
+    code = (
+        "import os\nprint(open('/proc/self/mountinfo').read())\n"
+        "for fd in (0, 1, 2): print(os.readlink(f'/proc/self/fd/{fd}'))\n"
+        "for pid in (1, 2): print(open(f'/proc/{pid}/cmdline', 'rb').read())\n"
+        "print(os.readlink('/proc/1/fd/0'), os.listdir('/proc/self/fd'))\n"
+        "print(input())"
+    )
+    result = await attack(sandbox, programs, [PY, "-c", code], stdin=given)
+    assert result.ok, result
+    assert result.stdout.endswith(b"input\n")  # stdin still reads the file
+    seen = result.stdout
+    # Neither the state dir (supervisor, staging, /etc copy) nor where the test input lives.
+    for secret in (str(sandbox.state_dir), "stage.", "etc-", str(tests), given.name):
+        assert secret.encode() not in seen, (secret, seen.decode())
+    # bwrap's own options are not in its command line (printed as a bytes literal here).
+    assert f"{sandbox.bwrap}\\x00--args\\x00".encode() in seen
+
+
 async def test_host_processes_are_invisible(sandbox: BwrapSandbox, programs: Path) -> None:
     code = "import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))"
     result = await attack(sandbox, programs, [PY, "-c", code])
@@ -519,6 +598,127 @@ async def test_sysv_ipc_does_not_persist(sandbox: BwrapSandbox, programs: Path) 
     for _ in range(sandbox.slots):
         seen = await attack(sandbox, programs, [prog_look])
         assert seen.stdout == b"-1"
+
+
+# --- kernel interfaces behind the seccomp filter -------------------------------------------
+
+PROBE = r"""
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/bpf.h>
+#include <linux/sched.h>
+#include <pthread.h>
+static void *child(void *arg) { return arg; }
+static long probe(const char *what) {
+    if (!strcmp(what, "io_uring") || !strcmp(what, "io_uring_sqpoll")) {
+        struct io_uring_params p; memset(&p, 0, sizeof p);
+        if (what[8]) { p.flags = IORING_SETUP_SQPOLL; p.sq_thread_idle = 1000; }
+        return syscall(__NR_io_uring_setup, 4, &p);
+    }
+    if (!strcmp(what, "userfaultfd")) return syscall(__NR_userfaultfd, 0);
+    if (!strcmp(what, "vsock")) return socket(40, SOCK_STREAM, 0);
+    if (!strcmp(what, "netlink")) return socket(AF_NETLINK, SOCK_RAW, 0);
+    if (!strcmp(what, "packet")) return socket(AF_PACKET, SOCK_RAW, 0);
+    if (!strcmp(what, "keyctl"))
+        return syscall(__NR_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
+    if (!strcmp(what, "add_key"))
+        return syscall(__NR_add_key, "user", "verdict", "leak", 4, KEY_SPEC_USER_KEYRING);
+    if (!strcmp(what, "bpf")) {
+        union bpf_attr a; memset(&a, 0, sizeof a);
+        a.map_type = BPF_MAP_TYPE_ARRAY; a.key_size = 4; a.value_size = 4; a.max_entries = 1;
+        return syscall(__NR_bpf, BPF_MAP_CREATE, &a, sizeof a);
+    }
+    if (!strcmp(what, "perf_event_open")) {
+        struct perf_event_attr a; memset(&a, 0, sizeof a);
+        a.size = sizeof a; a.type = PERF_TYPE_SOFTWARE; a.exclude_kernel = 1;
+        return syscall(__NR_perf_event_open, &a, 0, -1, -1, 0);
+    }
+    if (!strcmp(what, "unshare")) return unshare(CLONE_NEWNS);
+    if (!strcmp(what, "setns")) return setns(0, 0);
+    if (!strcmp(what, "mount")) return mount("none", "/tmp", "tmpfs", 0, 0);
+    if (!strcmp(what, "open_tree")) return syscall(__NR_open_tree, AT_FDCWD, "/tmp", 1);
+    if (!strcmp(what, "personality")) return personality(READ_IMPLIES_EXEC);
+    if (!strcmp(what, "clone_newnet"))
+        return syscall(__NR_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+    if (!strcmp(what, "process_vm_readv")) return syscall(__NR_process_vm_readv, 1, 0, 0, 0, 0, 0);
+    if (!strcmp(what, "kexec_load")) return syscall(__NR_kexec_load, 0, 0, 0, 0);
+#ifdef __x86_64__
+    if (!strcmp(what, "i386_getpid")) {  /* the 32-bit ABI: other numbers, other rules */
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+        if (r < 0) { errno = (int)-r; return -1; }
+        return r;
+    }
+#endif
+    if (!strcmp(what, "threads")) {
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++) if (pthread_create(&t[i], 0, child, 0)) return -1;
+        for (int i = 0; i < 8; i++) pthread_join(t[i], 0);
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        return pid < 0 || waitpid(pid, 0, 0) != pid ? -1 : 0;
+    }
+    return -2;
+}
+int main(int argc, char **argv) {
+    errno = 0;
+    long r = probe(argv[1]);
+    printf("%ld %d", r < 0 ? r : 0L, r < 0 ? errno : 0);
+    return 0;
+}
+"""
+ENOSYS, EPERM, EAFNOSUPPORT = "-1 38", "-1 1", "-1 97"
+
+
+@pytest.mark.parametrize(
+    ("probe", "expected"),
+    [
+        ("io_uring", ENOSYS),
+        ("io_uring_sqpoll", ENOSYS),  # a kernel thread working for the program, off its cgroup
+        ("userfaultfd", ENOSYS),
+        ("vsock", EAFNOSUPPORT),  # the hypervisor's sockets
+        ("netlink", EAFNOSUPPORT),
+        ("packet", EAFNOSUPPORT),
+        ("keyctl", ENOSYS),  # the slot uid's keyring outlives runs: a channel between them
+        ("add_key", ENOSYS),
+        ("bpf", ENOSYS),
+        ("perf_event_open", ENOSYS),
+        ("unshare", EPERM),
+        ("setns", EPERM),
+        ("mount", EPERM),
+        ("open_tree", EPERM),
+        ("personality", EPERM),
+        ("clone_newnet", EPERM),
+        ("process_vm_readv", EPERM),
+        ("kexec_load", ENOSYS),
+        pytest.param(
+            "i386_getpid",
+            ENOSYS,
+            marks=pytest.mark.skipif(platform.machine() != "x86_64", reason="x86_64 only"),
+        ),
+    ],
+)
+async def test_kernel_interfaces_programs_never_need_are_refused(
+    sandbox: BwrapSandbox, programs: Path, probe: str, expected: str
+) -> None:
+    prog = build(programs, *c_attack("probe", PROBE, "#include <sys/wait.h>\n"))
+    result = await attack(sandbox, programs, [prog, probe])
+    assert result.ok and result.stdout.decode() == expected, (probe, result)
+
+
+async def test_threads_and_processes_still_work_under_the_filter(
+    sandbox: BwrapSandbox, programs: Path
+) -> None:
+    prog = build(programs, *c_attack("probe", PROBE, "#include <sys/wait.h>\n"))
+    # clone3 is refused with ENOSYS: glibc falls back to clone for threads and fork.
+    result = await attack(sandbox, programs, [prog, "threads"], replace(LIMITS, stack=8 * MIB))
+    assert result.ok and result.stdout == b"0 0", result
 
 
 # --- network -----------------------------------------------------------------------------
@@ -594,6 +794,32 @@ async def test_abstract_unix_socket(sandbox: BwrapSandbox, programs: Path) -> No
             server.accept()
     finally:
         server.close()
+
+
+LEAVE_A_SOCKET = (
+    "import socket\nl = socket.socket(socket.AF_UNIX); l.bind('\\0verdict-channel'); l.listen()\n"
+    "a, b = socket.socketpair()\n"
+    # In flight in b's own queue, the three sockets outlive the process until the kernel's
+    # garbage collector finds the cycle.
+    "socket.send_fds(a, [b'x'], [l.fileno(), a.fileno(), b.fileno()])"
+)
+FIND_THE_SOCKET = (
+    "import socket\ns = socket.socket(socket.AF_UNIX)\n"
+    "try: s.connect('\\0verdict-channel'); print('CONNECTED')\n"
+    "except OSError as e: print(e.errno)\n"
+    "print(sum(1 for line in open('/proc/net/unix')) - 1)"
+)
+
+
+async def test_sockets_left_in_flight_do_not_reach_the_next_run(
+    lone_sandbox: BwrapSandbox, programs: Path
+) -> None:
+    left = await attack(lone_sandbox, programs, [PY, "-c", LEAVE_A_SOCKET])
+    assert left.ok, left
+    for _ in range(3):
+        seen = await attack(lone_sandbox, programs, [PY, "-c", FIND_THE_SOCKET])
+        # Refused (ECONNREFUSED is 111), and the run's own socket is the only one it lists.
+        assert seen.ok and seen.stdout == b"111\n1\n", seen
 
 
 async def test_no_network_interfaces_up(sandbox: BwrapSandbox, programs: Path) -> None:

@@ -12,10 +12,19 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from service.evaluator.languages import known_language, offered_ids
+from service.evaluator.programs import (
+    build_program,
+    make_readable_dir,
+    make_scratch_dir,
+    run_limits,
+    run_program,
+)
 from service.evaluator.sandbox import (
     MIB,
     Bind,
@@ -26,6 +35,8 @@ from service.evaluator.sandbox import (
     SandboxUnavailable,
     create_sandbox,
 )
+from service.evaluator.sandbox.cgroups import CgroupV1Slot, CgroupV2Slot
+from tests.helpers import require_or_skip
 
 pytestmark = pytest.mark.sandbox
 PY = "/usr/bin/python3"
@@ -258,6 +269,89 @@ async def test_cancelled_run_frees_its_slot(sandbox: BwrapSandbox) -> None:
     assert all(result.ok for result in results)
 
 
+#: Programs adding 10 + 11 + 10 + 11 in four threads (workers), by language: (file, source).
+THREADED = {
+    "c": (
+        "sum.c",
+        "#include <pthread.h>\n#include <stdio.h>\nstatic long part[4];\n"
+        "static void *add(void *i) { part[(long)i] = 10 + (long)i % 2; return 0; }\n"
+        "int main(void) { pthread_t t[4]; long sum = 0;\n"
+        " for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, add, (void *)i);\n"
+        " for (int i = 0; i < 4; i++) { pthread_join(t[i], 0); sum += part[i]; }\n"
+        ' printf("%ld\\n", sum); }\n',
+    ),
+    "cpp": (
+        "sum.cpp",
+        "#include <iostream>\n#include <thread>\n#include <vector>\n"
+        "int main() { long part[4]; std::vector<std::thread> t;\n"
+        " for (int i = 0; i < 4; i++) t.emplace_back([&part, i] { part[i] = 10 + i % 2; });\n"
+        " long sum = 0; for (int i = 0; i < 4; i++) { t[i].join(); sum += part[i]; }\n"
+        " std::cout << sum << '\\n'; }\n",
+    ),
+    "java": (
+        "Sum.java",
+        "import java.util.concurrent.*;\npublic class Sum { public static void main(String[] a)"
+        " throws Exception { ExecutorService pool = Executors.newFixedThreadPool(4); long sum = 0;"
+        " for (int i = 0; i < 4; i++) { final int k = i;"
+        " sum += pool.submit(() -> 10 + k % 2).get(); }"
+        " pool.shutdown(); System.out.println(sum); } }\n",
+    ),
+    "javascript": (
+        "sum.js",
+        "const { Worker } = require('worker_threads');\nlet sum = 0, done = 0;\n"
+        "for (let i = 0; i < 4; i++) {\n"
+        '  const w = new Worker(\'require("worker_threads").parentPort.postMessage(10 + '
+        'require("worker_threads").workerData % 2)\', { eval: true, workerData: i });\n'
+        "  w.on('message', (n) => { sum += n; if (++done === 4) console.log(sum); });\n}\n",
+    ),
+    "go": (
+        "sum.go",
+        'package main\nimport ("fmt"; "runtime"; "sync")\n'
+        "func main() { runtime.GOMAXPROCS(4); var wg sync.WaitGroup; part := make([]int, 4)\n"
+        " for i := 0; i < 4; i++ { wg.Add(1)\n"
+        "  go func(i int) { defer wg.Done(); part[i] = 10 + i%2 }(i) }\n"
+        " wg.Wait(); sum := 0; for _, p := range part { sum += p }; fmt.Println(sum) }\n",
+    ),
+    "rust": (
+        "sum.rs",
+        "fn main() { let t: Vec<_> ="
+        " (0..4).map(|i| std::thread::spawn(move || 10 + i % 2)).collect();"
+        ' let sum: i64 = t.into_iter().map(|h| h.join().unwrap()).sum(); println!("{}", sum); }\n',
+    ),
+    "python3": (
+        "sum.py",
+        "import threading\npart = [0] * 4\n"
+        "def add(i): part[i] = 10 + i % 2\n"
+        "threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]\n"
+        "for t in threads: t.start()\nfor t in threads: t.join()\nprint(sum(part))\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("language_id", sorted(THREADED))
+async def test_multi_threaded_programs_run_under_the_seccomp_filter(
+    sandbox: BwrapSandbox, language_id: str
+) -> None:
+    require_or_skip(language_id in offered_ids(), f"{language_id} toolchain not installed")
+    work = make_scratch_dir(None, "verdict-threads-")
+    try:
+        name, text = THREADED[language_id]
+        source = shared_dir(work / "src") / name
+        source.write_text(text)
+        language = known_language(language_id)
+        built = await build_program(
+            sandbox, language, [source], make_readable_dir(work, "build"), problem_slug="sum"
+        )
+        assert built.program is not None, built.output
+        # Small thread stacks: a stack as large as the memory limit is another matter.
+        limits = replace(run_limits(5.0, 512, 8, language), stack=8 * MIB)
+        result = await run_program(sandbox, built.program, limits=limits)
+        assert result.outcome is Outcome.EXITED, (result.message, result.stderr)
+        assert (result.exit_code, result.stdout.strip()) == (0, b"42"), result.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A private sandbox state dir that the slot users can reach."""
@@ -290,6 +384,27 @@ async def test_supervisor_dying_mid_run_is_a_sandbox_error(state_dir: Path) -> N
         assert result.outcome is Outcome.SANDBOX_ERROR
         assert box.leftover_pids() == []  # the run died with its supervisor
         assert (await box.run(py("pass"))).ok
+    finally:
+        await box.aclose()
+
+
+async def test_a_slot_whose_memory_cannot_be_reclaimed_gets_fresh_cgroups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a cgroup v2 kernel older than 5.19 (no memory.reclaim): what a run left charged
+    # (here the page cache of a file it wrote on the host) goes with a new cgroup instead.
+    for kind in (CgroupV1Slot, CgroupV2Slot):
+        monkeypatch.setattr(kind, "reclaim", lambda self: False)
+    work = shared_dir(tmp_path / "work")
+    box = BwrapSandbox(slots=1)  # machine-wide slot 0, cgroups of its own
+    try:
+        baseline = await box.run(py("import sys; sys.exit(1)"))
+        write = "open('/box/data', 'wb').write(b'x' * (40 << 20))"
+        assert (await box.run(py(write, workdir=work, workdir_writable=True))).ok
+        after = await box.run(py("import sys; sys.exit(1)"))
+        assert (after.outcome, after.exit_code) == (Outcome.EXITED, 1), after
+        assert after.memory_kb <= baseline.memory_kb + 4 * 1024, (baseline, after)
+        assert box.leftover_pids() == []
     finally:
         await box.aclose()
 

@@ -17,6 +17,7 @@ from service.evaluator.sandbox import (
     read_result_file,
 )
 from service.evaluator.sandbox.cgroups import (
+    RECLAIM_ABOVE,
     CgroupLayout,
     CgroupV1Slot,
     CgroupV2Slot,
@@ -134,6 +135,20 @@ def test_cgroup_v1_memsw_follows_the_memory_limit(tmp_path: Path) -> None:
     assert (dirs["memory"] / "memory.memsw.limit_in_bytes").read_text() == str(64 * MIB)
 
 
+def test_cgroup_v1_reclaims_what_runs_left_charged(tmp_path: Path) -> None:
+    dirs = fake_v1(tmp_path)
+    usage = dirs["memory"] / "memory.usage_in_bytes"
+    usage.write_text(f"{RECLAIM_ABOVE}\n")
+    slot = CgroupV1Slot(dirs)
+    assert not slot.needs_reclaim()
+    usage.write_text(f"{50 * MIB}\n")
+    assert slot.needs_reclaim()
+    assert not slot.reclaim()  # a fake tree frees nothing: the harness recreates the cgroup
+    assert (dirs["memory"] / "memory.force_empty").read_text() == "0"
+    usage.write_text(f"{MIB}\n")
+    assert slot.reclaim()
+
+
 def fake_v2(root: Path) -> Path:
     """Create a v2 tree: the service's own cgroup with memory and pids available."""
     base = root / "system.slice" / "verdict.service"
@@ -166,6 +181,23 @@ def test_cgroup_v2_prepare_and_usage(tmp_path: Path) -> None:
     assert (usage.cpu_us, usage.peak_bytes, usage.oom_killed) == (1_500_000, 30 * MIB, False)
     (leaf / "memory.events").write_text("oom 2\noom_kill 2\n")
     assert slot.usage().oom_killed
+    slot.remove()
+
+
+def test_cgroup_v2_reclaims_through_memory_reclaim_when_the_kernel_has_it(
+    tmp_path: Path,
+) -> None:
+    slot = CgroupLayout(2, {"unified": fake_v2(tmp_path)}).slot("7.0", 1)
+    assert isinstance(slot, CgroupV2Slot)
+    (slot.path / "memory.current").write_text(f"{50 * MIB}\n")
+    assert slot.needs_reclaim()
+    assert not slot.reclaim()  # Linux < 5.19: no memory.reclaim, the cgroup must be recreated
+    assert not (slot.path / "memory.reclaim").exists()
+    (slot.path / "memory.reclaim").write_text("")
+    assert not slot.reclaim()
+    assert (slot.path / "memory.reclaim").read_text() == str(50 * MIB)
+    (slot.path / "memory.current").write_text(f"{MIB}\n")
+    assert not slot.needs_reclaim() and slot.reclaim()
     slot.remove()
 
 

@@ -4,10 +4,11 @@ See docs/sandbox.md for the whole picture. One run:
 
 1. take a machine-wide slot (``slots.SlotPool``), whose supervisor daemon (``slotd.c``) already
    sits in the slot's cgroups;
-2. set the slot cgroup's limits and reset its counters (``cgroups``);
-3. send the supervisor the bwrap command line, the rlimits, the uid and the program's stdio
-   (plus directory fds for ``--bind-fd``: host paths are opened here, as root, never by name
-   inside the sandbox); it forks, drops privileges and execs bwrap with an empty environment;
+2. reclaim what earlier runs left charged to the slot (over ``RECLAIM_ABOVE``), set the slot
+   cgroup's limits and reset its counters (``cgroups``);
+3. send the supervisor the bwrap command line, the rlimits, the uid, the host paths to stage,
+   the stdin path and the program's stdout and stderr; it forks, drops privileges and execs
+   bwrap with an empty environment, its options in a file and the seccomp filter on an fd;
 4. collect capped stdout/stderr on the event loop while the supervisor enforces wall and CPU
    time and reports; read CPU, peak memory and OOM kills from the cgroup; classify.
 """
@@ -59,6 +60,8 @@ MAX_SLOTS = 256
 SANDBOX_OVERHEAD_PIDS = 3  # bwrap's monitor and init, plus one spare
 SANDBOX_OVERHEAD_MEMORY = 4 * MIB  # bwrap's processes and the supervisor, charged to the slot
 REPORT_GRACE_SECONDS = 10.0
+STATUS_FD = 3  # bwrap's --json-status-fd in the command the supervisor starts
+FILTER_FD = 4  # the supervisor's compiled seccomp filter, for bwrap's --seccomp
 SANDBOX_TMP = "/tmp"  # noqa: S108 - a path inside the sandbox (its own tmpfs)
 SANDBOX_SHM = "/dev/shm"  # noqa: S108 - likewise
 DEFAULT_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SANDBOX_TMP, "LANG": "C.UTF-8"}
@@ -207,8 +210,11 @@ def build_etc(state_dir: Path) -> Path:
         raise
 
 
-def system_binds(etc: Path) -> list[str]:
-    """Return bwrap arguments for the read-only system: /usr, root symlinks, our /etc."""
+def system_binds() -> list[str]:
+    """Return bwrap arguments for the read-only system: /usr and the root symlinks.
+
+    /etc comes from the slot supervisor's stage, where it keeps a copy of ``build_etc``'s.
+    """
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ROOT_LINKS:
         host = Path("/") / name
@@ -216,7 +222,6 @@ def system_binds(etc: Path) -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
-    args += ["--ro-bind", str(etc), "/etc"]
     return args
 
 
@@ -259,7 +264,8 @@ class BwrapSandbox:
         remove_stale(self.layout)
         _remove_stale_stages(self.state_dir)
         self.supervisor = build_slotd(self.state_dir)
-        self._system = system_binds(build_etc(self.state_dir))
+        self._etc = build_etc(self.state_dir)
+        self._system = system_binds()
         self._pool = SlotPool(self.state_dir, self.slots)
         self.owner = f"{os.getpid()}.{next(_serials)}"  # names this object's cgroups and stages
         self._slots: dict[int, _Slot] = {}
@@ -288,15 +294,37 @@ class BwrapSandbox:
         if slot is None:
             slot = self._slots[index] = _Slot(self.layout.slot(self.owner, index))
         if slot.daemon is None or not slot.daemon.running():
+            if not self.supervisor.is_file():  # removed by another version's harness
+                self.supervisor = await asyncio.to_thread(build_slotd, self.state_dir)
             stage = self.state_dir / f"stage.{self.owner}.{index}"
-            daemon = SlotDaemon(self.supervisor, stage, slot.cgroup.procs_files)
+            daemon = SlotDaemon(self.supervisor, stage, self._etc, slot.cgroup.procs_files)
             slot.daemon = daemon  # held before it starts: close() reaches it even mid-start
             await daemon.start()
         return slot, slot.daemon
 
+    async def _clean(self, index: int) -> None:
+        """Reclaim what earlier runs left charged to the slot, or give it fresh cgroups."""
+        slot = self._slots.get(index)
+        if slot is None or not slot.cgroup.needs_reclaim():
+            return
+        # Reclaiming a million dentries takes a while: not on the event loop.
+        if await asyncio.to_thread(slot.cgroup.reclaim):
+            return
+        # Charges that cannot be reclaimed stay with the old cgroup, which the supervisor (a
+        # member) must leave first; the next run starts a new one in the new cgroup.
+        if slot.daemon is not None:
+            await asyncio.to_thread(slot.daemon.close)
+            slot.daemon = None
+        _kill_listed(slot.cgroup)
+        slot.cgroup.remove()
+        slot.cgroup = self.layout.slot(self.owner, index)
+        if slot.cgroup.needs_reclaim():
+            raise OSError(f"the slot's fresh cgroup is still charged ({slot.cgroup.procs_files})")
+
     async def _run_in_slot(self, index: int, spec: RunSpec) -> RunResult:
         limits = spec.limits
         try:
+            await self._clean(index)
             slot, daemon = await self._daemon(index)
             slot.cgroup.prepare(
                 memory=limits.memory + SANDBOX_OVERHEAD_MEMORY,
@@ -309,10 +337,8 @@ class BwrapSandbox:
         try:
             try:
                 staged, bwrap_args = self._mounts(spec, uid, daemon.stage)
-                stdin = os.open(spec.stdin or "/dev/null", os.O_RDONLY | os.O_CLOEXEC)
             except OSError as error:
                 return RunResult(Outcome.SANDBOX_ERROR, message=f"cannot prepare the run: {error}")
-            opened.append(stdin)
             words = self._words(spec, uid, slot.cgroup, staged, bwrap_args)
             out_r, out_w = os.pipe()
             err_r, err_w = os.pipe()
@@ -321,7 +347,7 @@ class BwrapSandbox:
                 out_r, err_r, limits.output, limits.stderr, daemon.request_kill
             )
             try:
-                daemon.send_run(words, [stdin, out_w, err_w])
+                daemon.send_run(words, [out_w, err_w])
             except OSError as error:
                 daemon.close()
                 collector.finish()
@@ -355,7 +381,7 @@ class BwrapSandbox:
         """Return the host paths the supervisor stages and the bwrap mount arguments."""
         limits = spec.limits
         extra: list[str] = []
-        args = list(self._system)
+        args = [*self._system, "--ro-bind", str(stage / "etc"), "/etc"]
         args += ["--proc", "/proc", *DEV_ARGS]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_SHM]
         args += ["--size", str(limits.box_size), "--tmpfs", SANDBOX_TMP]
@@ -404,17 +430,21 @@ class BwrapSandbox:
         words = ["-u", str(uid), "-g", str(uid), "-w", str(math.ceil(limits.wall_time * 1000))]
         words += ["-c", str(math.ceil(limits.cpu_time * 1000)), "-C", str(cgroup.cpu_file)]
         words += ["-b", str(cgroup.cpu_baseline_us)]
+        # The supervisor opens stdin itself: its descriptor then shows no host path.
+        words += ["-i", os.path.abspath(spec.stdin) if spec.stdin else os.devnull]
         for path in staged:
             words += ["-B", path]
         for number, (soft, hard) in rlimits.items():
             words += ["-r", f"{number}:{soft}:{hard}"]
-        words += ["-j", "3", "--", self.bwrap, *BWRAP_FLAGS, *bwrap_args]
-        env = {**DEFAULT_ENV, **spec.env}
-        words += ["--chdir", spec.cwd, "--clearenv"]
-        for key, value in env.items():
-            words += ["--setenv", key, value]
-        words += ["--json-status-fd", "3", "--", *spec.argv]
-        return words
+        options = [*BWRAP_FLAGS, *bwrap_args, "--chdir", spec.cwd, "--clearenv"]
+        for key, value in {**DEFAULT_ENV, **spec.env}.items():
+            options += ["--setenv", key, value]
+        options += ["--json-status-fd", str(STATUS_FD), "--seccomp", str(FILTER_FD)]
+        # -a: bwrap reads its options from a file, so that its command line, readable inside
+        # the sandbox as /proc/1/cmdline, names no host path (staged binds, the state dir).
+        words += ["-j", str(STATUS_FD), "-s", str(FILTER_FD), "-a", str(len(options))]
+        words += ["--", self.bwrap, *options]
+        return [*words, "--", *spec.argv]
 
     def leftover_pids(self) -> list[int]:
         """Return the pids left in this sandbox's slot cgroups besides the supervisors (none)."""

@@ -12,6 +12,14 @@ v2 (one unified tree): ``memory.max``, ``memory.swap.max``, ``memory.peak`` (res
 file descriptor that reads it back, Linux >= 6.12), ``memory.events`` ``oom_kill``,
 ``pids.max`` and ``cpu.stat`` ``usage_usec`` (CPU time is not reset: the run's share is the
 difference).
+
+A run's processes die with it, but not everything they made the kernel charge to the slot:
+negative dentries of the names they looked up, inodes, the page cache of files they read or
+wrote on the host stay charged to the slot's memory cgroup. A peak reset starts from that
+usage, and the next run would have that much less room (the kernel reclaims it at the next
+run's expense, in its CPU time). So before a run, when more than ``RECLAIM_ABOVE`` is still
+charged, the slot's memory is reclaimed (``reclaim``: v1 ``memory.force_empty``, v2
+``memory.reclaim``); when that cannot bring it down, the harness recreates the slot's cgroups.
 """
 
 from __future__ import annotations
@@ -22,11 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from service.evaluator.sandbox.base import SandboxUnavailable
+from service.evaluator.sandbox.base import MIB, SandboxUnavailable
 
 V1_CONTROLLERS = ("memory", "pids", "cpuacct")
 V2_CONTROLLERS = ("memory", "pids")
 V2_SUBTREE = " ".join(f"+{name}" for name in V2_CONTROLLERS)
+# Charges an idle slot may keep between runs (its supervisor's own pages, a little cache); a
+# run's peak can be inflated by at most this much. More is reclaimed before the next run.
+RECLAIM_ABOVE = 2 * MIB
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,14 @@ class SlotCgroup(Protocol):
 
     def usage(self) -> CgroupUsage:
         """Return what the run since ``prepare`` used."""
+        ...
+
+    def needs_reclaim(self) -> bool:
+        """Return whether earlier runs left more than ``RECLAIM_ABOVE`` charged to the slot."""
+        ...
+
+    def reclaim(self) -> bool:
+        """Reclaim the charges earlier runs left (slow); return whether the slot is clean now."""
         ...
 
     def remove(self) -> None:
@@ -156,6 +175,16 @@ class CgroupV1Slot:
         _write(self.cpu_file, "0")
         self._oom_before = _read_key(memory_dir / "memory.oom_control", "oom_kill")
 
+    def needs_reclaim(self) -> bool:
+        """Return whether ``memory.usage_in_bytes`` is over ``RECLAIM_ABOVE``."""
+        return int(_read(self.dirs["memory"] / "memory.usage_in_bytes")) > RECLAIM_ABOVE
+
+    def reclaim(self) -> bool:
+        """Write ``memory.force_empty``: reclaim all it can (the slot holds no run now)."""
+        with contextlib.suppress(OSError):
+            _write(self.dirs["memory"] / "memory.force_empty", "0")
+        return not self.needs_reclaim()
+
     def usage(self) -> CgroupUsage:
         """Return CPU time, peak memory and whether the OOM killer struck since ``prepare``."""
         memory_dir = self.dirs["memory"]
@@ -242,6 +271,26 @@ class CgroupV2Slot:
             return int((self.path / "memory.peak").read_text())
         except (OSError, ValueError):
             return int((self.path / "memory.current").read_text())
+
+    def _current(self) -> int:
+        return int(_read(self.path / "memory.current"))
+
+    def needs_reclaim(self) -> bool:
+        """Return whether ``memory.current`` is over ``RECLAIM_ABOVE``."""
+        return self._current() > RECLAIM_ABOVE
+
+    def reclaim(self) -> bool:
+        """Ask ``memory.reclaim`` (Linux >= 5.19) for everything; False without that file."""
+        current = self._current()
+        if current <= RECLAIM_ABOVE:
+            return True
+        reclaim = self.path / "memory.reclaim"
+        if not reclaim.exists():
+            return False
+        # EAGAIN when less than asked could be reclaimed: the check below tells.
+        with contextlib.suppress(OSError):
+            _write(reclaim, str(current))
+        return not self.needs_reclaim()
 
     def usage(self) -> CgroupUsage:
         """Return CPU time, peak memory and whether the OOM killer struck since ``prepare``."""

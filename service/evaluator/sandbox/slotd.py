@@ -25,6 +25,9 @@ from service.evaluator.sandbox.base import SandboxUnavailable
 
 SOURCE = Path(__file__).with_name("slotd.c")
 START_TIMEOUT = 10.0
+# Another version's supervisor is removed only when this old: during a rolling upgrade, old
+# and new harness processes share the state dir and each needs its own binary.
+STALE_SUPERVISOR_SECONDS = 24 * 3600
 
 
 def build_slotd(state_dir: Path) -> Path:
@@ -57,8 +60,9 @@ def build_slotd(state_dir: Path) -> Path:
     os.chmod(partial, 0o700)
     os.replace(partial, target)
     for old in state_dir.glob("verdict-slotd-*"):
-        if old != target:  # an older supervisor; running copies keep their inode
-            old.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if old != target and time.time() - old.stat().st_mtime > STALE_SUPERVISOR_SECONDS:
+                old.unlink()  # running copies keep their inode
     return target
 
 
@@ -99,7 +103,7 @@ def parse_report(text: str) -> SupervisorReport:
 class SlotDaemon:
     """One running supervisor, joined to one slot's cgroups."""
 
-    def __init__(self, binary: Path, stage: Path, procs_files: Sequence[Path]) -> None:
+    def __init__(self, binary: Path, stage: Path, etc: Path, procs_files: Sequence[Path]) -> None:
         self.stage = stage
         stage.mkdir(mode=0o755, exist_ok=True)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -107,7 +111,7 @@ class SlotDaemon:
         try:
             self.pid = os.posix_spawn(
                 str(binary),
-                [str(binary), str(stage), *(str(path) for path in procs_files)],
+                [str(binary), str(stage), str(etc), *(str(path) for path in procs_files)],
                 {},
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, high, 3),
@@ -143,7 +147,7 @@ class SlotDaemon:
             raise SandboxUnavailable(f"sandbox supervisor failed: {text or 'it exited'}")
 
     def send_run(self, words: Sequence[str], fds: Sequence[int]) -> None:
-        """Ask for one run with the program's stdin, stdout and stderr."""
+        """Ask for one run with the program's stdout and stderr (its stdin is in ``words``)."""
         message = b"\0".join(word.encode() for word in words) + b"\0"
         socket.send_fds(self.sock, [message], list(fds))
 
