@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 from quart import Quart
 
-from service.db import get_db
 from service.events import get_broker
-from service.models import Status, Submission, SubmissionFile
 from service.submissions import live
 from service.submissions.live import Change, LiveItem, Quiet, Snapshot, follow
-from tests.factories import create_user, import_example
+from tests.factories import create_user, import_example, store_submission
 
 STEP_SECONDS = 5.0
 
@@ -23,18 +21,9 @@ async def queued_submission(app: Quart) -> int:
     """Store a queued submission of the hello problem that nothing judges; return its id."""
     problem = await import_example(app, "hello")
     user = await create_user(app)
-    async with get_db(app).session() as db:
-        submission = Submission(
-            user_id=user.id,
-            problem_id=problem.id,
-            language="python3",
-            status=Status.QUEUED,
-            source_bytes=8,
-            files=[SubmissionFile(name="main.py", content="print(0)")],
-        )
-        db.add(submission)
-        await db.commit()
-        return submission.id
+    return await store_submission(
+        app, user, problem, files=(("main.py", "print(0)"),), verdict=None
+    )
 
 
 async def next_item(feed: Any) -> LiveItem:

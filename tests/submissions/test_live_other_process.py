@@ -11,28 +11,12 @@ from quart import Quart
 
 from service.auth.api_tokens import create_token
 from service.db import get_db
-from service.models import Judging, Problem, Status, Submission, SubmissionFile, TestResult, User
+from service.models import Judging, Problem, Status, Submission, TestResult
 from service.submissions import live
-from tests.factories import TEST_PUBLIC_URL, AppFactory, import_example, signed_in
+from tests.factories import TEST_PUBLIC_URL, AppFactory, import_example, signed_in, store_submission
 from tests.fakes import ClosingWebsocketConnection, WebsocketClosed
 
 RECHECK_SECONDS = 0.05
-
-
-async def queued_submission(app: Quart, user: User, problem: Problem) -> int:
-    """Store a queued submission that this process's dispatcher never sees; return its id."""
-    async with get_db(app).session() as db:
-        submission = Submission(
-            user_id=user.id,
-            problem_id=problem.id,
-            language="python3",
-            status=Status.QUEUED,
-            source_bytes=8,
-            files=[SubmissionFile(name="main.py", content="print(0)")],
-        )
-        db.add(submission)
-        await db.commit()
-        return submission.id
 
 
 async def judge_elsewhere(app: Quart, number: int, problem: Problem, *, done: bool) -> None:
@@ -87,7 +71,9 @@ async def test_the_websocket_rereads_the_state_without_events(
         client = app.test_client()
         client.websocket_connection_class = ClosingWebsocketConnection  # type: ignore[assignment]
         student = await signed_in(client)
-        number = await queued_submission(app, student, problem)
+        number = await store_submission(
+            app, student, problem, files=(("main.py", "print(0)"),), verdict=None
+        )
         states: list[dict[str, Any]] = []
         closed = asyncio.Event()
 
@@ -140,7 +126,9 @@ async def test_the_event_stream_rereads_the_state_without_events(
         async with get_db(app).session() as db:
             token, _ = await create_token(db, student, "tests")
             await db.commit()
-        number = await queued_submission(app, student, problem)
+        number = await store_submission(
+            app, student, problem, files=(("main.py", "print(0)"),), verdict=None
+        )
         path = f"/api/v1/submissions/{number}/events"
         request = asyncio.create_task(
             client.get(path, headers={"Authorization": f"Bearer {token}"})
