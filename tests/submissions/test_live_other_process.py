@@ -15,6 +15,7 @@ from service.models import Judging, Problem, Status, Submission, TestResult
 from service.submissions import live
 from tests.factories import TEST_PUBLIC_URL, AppFactory, import_example, signed_in, store_submission
 from tests.fakes import ClosingWebsocketConnection, WebsocketClosed
+from tests.waiting import wait_for
 
 RECHECK_SECONDS = 0.05
 
@@ -119,6 +120,14 @@ async def test_the_event_stream_rereads_the_state_without_events(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "RECHECK_SECONDS", RECHECK_SECONDS)
+    reads: list[int] = []
+    read_state = live.visible_state
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return await read_state(*args, **kwargs)
+
+    monkeypatch.setattr(live, "visible_state", counted)
     async with make_app() as app:
         problem = await import_example(app, "hello")
         client = app.test_client()
@@ -133,7 +142,9 @@ async def test_the_event_stream_rereads_the_state_without_events(
         request = asyncio.create_task(
             client.get(path, headers={"Authorization": f"Bearer {token}"})
         )
-        await asyncio.sleep(RECHECK_SECONDS * 4)  # idle: keep-alive comments only
+        # Idle: the stream re-reads an unchanged state (keep-alive comments only). Wait for
+        # the snapshot read and two re-reads, not for a time a loaded machine may not keep.
+        await wait_for(lambda: _reads_at_least(reads, 3), "two re-reads of the state")
         await judge_elsewhere(app, number, problem, done=True)
         response = await asyncio.wait_for(request, 10)
         body = await response.get_data(as_text=True)
@@ -150,3 +161,7 @@ async def test_the_event_stream_rereads_the_state_without_events(
         ("snapshot", "done"),
     ]
     assert [test["message"] for test in events[-1][1]["tests"]] == ["", ""]
+
+
+async def _reads_at_least(reads: list[int], count: int) -> bool:
+    return len(reads) >= count
