@@ -48,6 +48,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
 import httpx  # noqa: E402
+from quart.testing.app import TestApp  # noqa: E402
 
 from service import migrations  # noqa: E402
 from service.app import create_app  # noqa: E402
@@ -131,7 +132,8 @@ async def prepare(data_dir: Path, database_url: str, sandbox: str) -> Credential
             "start_evaluator": False,
         }
     )
-    async with app.test_app():
+    # Starting probes every language's toolchain: slow JVM compilers on a busy machine.
+    async with TestApp(app, startup_timeout=120, shutdown_timeout=60):
         async with get_db(app).session() as db:
             await import_package(db, get_settings(app), ROOT / "examples" / "problems" / "hello")
         async with get_db(app).session() as db:
@@ -216,13 +218,15 @@ class RawClient:
         lines = head.split(b"\r\n")
         status = int(lines[0].split()[1])
         length = 0
-        chunked = False
+        chunked = closing = False
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             if name.lower() == b"content-length":
                 length = int(value)
             elif name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
+            elif name.lower() == b"connection" and b"close" in value.lower():
+                closing = True  # gunicorn's sync workers answer one request per connection
         if chunked:
             while True:
                 size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
@@ -231,6 +235,9 @@ class RawClient:
                     break
         else:
             await self.reader.readexactly(length)
+        if closing:
+            await self.close()
+            self.reader = self.writer = None
         return status
 
     async def close(self) -> None:
