@@ -2,13 +2,15 @@
 SHELL := /bin/bash
 VENV := .venv
 VENV_IDP := .venv-idp
+# The Flask baseline's own environment (bench/): never the project's.
+VENV_BENCH := bench/.venv-flask
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # The whole suite (no PYTEST_ARGS) measures branch coverage against its floor (pyproject.toml).
 COVERAGE := $(if $(strip $(PYTEST_ARGS)),,--cov --cov-report=term)
 
-.PHONY: run test test-fast lint typecheck venv idp-venv migrate clean bench
+.PHONY: run test test-fast lint typecheck venv idp-venv bench-venv migrate clean bench
 
 venv: $(STAMP)
 
@@ -27,6 +29,14 @@ $(VENV_IDP)/.installed:
 	$(VENV_IDP)/bin/python -m pip install -q 'oidc-provider-mock>=0.4,<0.5'
 	@touch $@
 
+bench-venv: $(VENV_BENCH)/.installed
+
+$(VENV_BENCH)/.installed: bench/flask_baseline/requirements.txt
+	@set -e; if [ ! -x $(VENV_BENCH)/bin/python ]; then \
+	  PYTHON=$$(scripts/find-python); "$$PYTHON" -m venv $(VENV_BENCH); fi
+	$(VENV_BENCH)/bin/python -m pip install -q -r bench/flask_baseline/requirements.txt
+	@touch $@
+
 migrate: venv
 	$(VENV)/bin/verdict db upgrade
 
@@ -35,7 +45,7 @@ run: venv idp-venv
 
 # In random order (pytest-randomly prints its seed; PYTEST_ARGS=--randomly-seed=N replays an
 # order), each test under a time limit (pytest-timeout), the 25 slowest listed.
-test: venv idp-venv
+test: venv idp-venv bench-venv
 	$(VENV)/bin/python -m pytest --durations=25 $(COVERAGE) $(PYTEST_ARGS)
 
 # The inner loop: no real sandbox, no slow end-to-end runs (a test that starts bubblewrap
@@ -48,8 +58,10 @@ lint: venv
 	$(VENV)/bin/ruff format --check service tests bench alembic
 	$(VENV)/bin/mypy
 
-bench: venv
-	$(PY) bench/sandbox.py
+# Verdict against the Flask baseline and the sandbox against bare spawns: writes
+# docs/benchmarks.md and docs/benchmarks.png (a few minutes; run it on a quiet machine).
+bench: venv bench-venv
+	$(PY) bench/compare.py --rounds 3 --write
 
 clean:
-	rm -rf $(VENV) $(VENV_IDP) var .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(VENV_IDP) $(VENV_BENCH) var .pytest_cache .mypy_cache .ruff_cache .coverage

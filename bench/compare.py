@@ -641,7 +641,7 @@ def goals(results: Results) -> list[str]:
 
 def write_report(results: Results, args: argparse.Namespace, rows: list[str]) -> None:
     """Write docs/benchmarks.md and its chart."""
-    docs = ROOT / "docs"
+    docs = args.out
     data = {name: figure.values for name, figure in results.figures.items()}
     (args.workdir / "results.json").write_text(json.dumps(data))
     chart = docs / "benchmarks.png"
@@ -684,7 +684,8 @@ async def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="saturation phase (s)")
     parser.add_argument("--sandbox-runs", type=int, default=100, help="0 skips the sandbox")
-    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md + chart")
+    parser.add_argument("--write", action="store_true", help="write benchmarks.md and the chart")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where --write writes")
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one round")
     parser.add_argument("--sandbox", help="sandbox mode (default: bwrap if available)")
     args = parser.parse_args()
