@@ -23,7 +23,7 @@ from service import (
     web,
 )
 from service.config import SETTINGS_KEY, load_settings
-from service.web import connections, limits
+from service.web import connections, limits, templating
 
 #: Row ids fit a signed 32-bit integer in every database; larger ids in a URL simply match nothing.
 MAX_ROW_ID = 2**31 - 1
@@ -64,6 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     submissions.init_app(app)
     api.init_app(app)
     admin.init_app(app)
+    # Last: it tidies the template context processors every part above registered.
+    templating.init_app(app)
     return app
 
 

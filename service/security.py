@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -118,7 +118,7 @@ def _origin_of(url: str) -> tuple[str, str, int | None]:
     return (parts.scheme, parts.hostname or "", port or default_port)
 
 
-def security_headers(settings: Settings) -> Callable[[Response], Response]:
+def security_headers(settings: Settings) -> Callable[[Response], Awaitable[Response]]:
     """Return an after-request hook adding the security headers for ``settings``."""
     headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -130,7 +130,7 @@ def security_headers(settings: Settings) -> Callable[[Response], Response]:
     if settings.production:
         headers["Strict-Transport-Security"] = HSTS
 
-    def add_headers(response: Response) -> Response:
+    async def add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
