@@ -112,6 +112,10 @@ class Server:
         """Return the resident size of the server's process and all its descendants."""
         return sum(_rss(pid) for pid in _tree(self.process.pid))
 
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) the server's processes have used so far."""
+        return sum(_cpu(pid) for pid in _tree(self.process.pid))
+
     def stop(self) -> None:
         """Stop the whole process group, politely first."""
         with contextlib.suppress(ProcessLookupError):
@@ -141,6 +145,15 @@ def _tree(root: int) -> Iterator[int]:
         pid = stack.pop()
         yield pid
         stack.extend(children.get(pid, []))
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5), the 12th and 13th after the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss(pid: int) -> int:
@@ -276,6 +289,7 @@ class SignIns:
     failures: int
     rss_rest: int
     rss_peak: int
+    cpu_each: float  # the server's CPU seconds per sign-in (both steps), whatever the load
 
 
 async def sign_in_burst(server: Server, count: int) -> SignIns:
@@ -287,6 +301,7 @@ async def sign_in_burst(server: Server, count: int) -> SignIns:
     try:
         callbacks = []
         stamp = time.monotonic_ns()
+        cpu_before = server.cpu_seconds()
         for number, client in enumerate(clients):
             started = await client.get("/login")
             if started.status_code not in (302, 303):
@@ -323,12 +338,13 @@ async def sign_in_burst(server: Server, count: int) -> SignIns:
             *(finish(c, u) for c, u in zip(clients, callbacks, strict=True))
         )
         wall = time.perf_counter() - begin
+        cpu_each = (server.cpu_seconds() - cpu_before) / count
         sampling = False
         await sampler
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     times = [value for value in results if value is not None]
-    return SignIns(wall, percentile(times, 99), count - len(times), rest, peak)
+    return SignIns(wall, percentile(times, 99), count - len(times), rest, peak, cpu_each)
 
 
 async def baseline_cookie(server: Server) -> str:
@@ -512,37 +528,46 @@ class Results:
         return self.figures.setdefault(name, Figure())
 
 
+SCENARIOS = ("signin", "judging", "saturation", "sandbox")
+
+
 async def one_round(setup: Setup, args: argparse.Namespace, results: Results) -> None:
-    """Run every scenario once against both apps."""
+    """Run every chosen scenario once against both apps."""
     verdict = await setup.start_verdict(workers=1)
     baseline = await setup.start_baseline()
     cookie_v = f"{setup.credentials.cookie_name}={setup.credentials.cookie_value}"
     cookie_b = await baseline_cookie(baseline)
-    for server, key in ((verdict, "verdict"), (baseline, "baseline")):
-        print(f"  sign-in burst of {args.signins} on {server.name}...", flush=True)
-        burst = await sign_in_burst(server, args.signins)
-        results.add(f"signin_wall_{key}", burst.wall)
-        results.add(f"signin_p99_{key}", burst.p99)
-        results.add(f"rss_rest_{key}", burst.rss_rest)
-        results.add(f"rss_peak_{key}", burst.rss_peak)
-        if burst.failures:
-            results.failures.append(f"{server.name}: {burst.failures} sign-ins failed")
-    print(f"  /problems while {args.submissions} submissions are judged...", flush=True)
-    judged = await verdict_judging(verdict, setup, args.submissions, args.cpu, args.think)
-    results.add("judging_p50_verdict", judged.percentile(50))
-    results.add("judging_p99_verdict", judged.percentile(99))
-    judged = await baseline_judging(baseline, cookie_b, args.submissions, args.cpu, args.think)
-    results.add("judging_p50_baseline", judged.percentile(50))
-    results.add("judging_p99_baseline", judged.percentile(99))
-    print(f"  /problems at saturation, {args.seconds:g} s each...", flush=True)
-    results.add("rps_core_baseline", await saturation(baseline, cookie_b, args.seconds))
+    if "signin" in args.only:
+        for server, key in ((verdict, "verdict"), (baseline, "baseline")):
+            print(f"  sign-in burst of {args.signins} on {server.name}...", flush=True)
+            burst = await sign_in_burst(server, args.signins)
+            results.add(f"signin_wall_{key}", burst.wall)
+            results.add(f"signin_p99_{key}", burst.p99)
+            results.add(f"rss_rest_{key}", burst.rss_rest)
+            results.add(f"rss_peak_{key}", burst.rss_peak)
+            results.add(f"signin_cpu_{key}", burst.cpu_each)
+            if burst.failures:
+                results.failures.append(f"{server.name}: {burst.failures} sign-ins failed")
+    if "judging" in args.only:
+        print(f"  /problems while {args.submissions} submissions are judged...", flush=True)
+        judged = await verdict_judging(verdict, setup, args.submissions, args.cpu, args.think)
+        results.add("judging_p50_verdict", judged.percentile(50))
+        results.add("judging_p99_verdict", judged.percentile(99))
+        judged = await baseline_judging(baseline, cookie_b, args.submissions, args.cpu, args.think)
+        results.add("judging_p50_baseline", judged.percentile(50))
+        results.add("judging_p99_baseline", judged.percentile(99))
+    if "saturation" in args.only:
+        print(f"  /problems at saturation, {args.seconds:g} s each...", flush=True)
+        results.add("rps_core_baseline", await saturation(baseline, cookie_b, args.seconds))
     setup.stop(baseline)
-    results.add("rps_core_verdict1", await saturation(verdict, cookie_v, args.seconds))
+    if "saturation" in args.only:
+        results.add("rps_core_verdict1", await saturation(verdict, cookie_v, args.seconds))
     setup.stop(verdict)
-    verdict2 = await setup.start_verdict(workers=2)
-    results.add("rps_core_verdict2", await saturation(verdict2, cookie_v, args.seconds))
-    setup.stop(verdict2)
-    if args.sandbox_runs:
+    if "saturation" in args.only:
+        verdict2 = await setup.start_verdict(workers=2)
+        results.add("rps_core_verdict2", await saturation(verdict2, cookie_v, args.seconds))
+        setup.stop(verdict2)
+    if args.sandbox_runs and "sandbox" in args.only:
         print("  the sandbox against bare spawns...", flush=True)
         figures = await sandbox_bench.measure(args.sandbox_runs)
         results.add("sandbox_latency_ratio", figures.box_latency / figures.bare_latency)
@@ -581,6 +606,7 @@ def table(results: Results, args: argparse.Namespace) -> list[str]:
             f"< {SIGNIN_GOAL_SECONDS:g} s, ≥ {SIGNIN_GOAL_RATIO:g}×",
         ),
         row("the same: p99 of one sign-in, s", *versus("signin_p99", digits=2), ""),
+        row("the same: server CPU per sign-in, ms", *versus("signin_cpu", 1000), ""),
         row(
             f"`GET /problems` p50 while {args.submissions} submissions are judged, ms",
             *versus("judging_p50", times=".0f"),
@@ -687,6 +713,12 @@ async def main() -> int:
     parser.add_argument("--write", action="store_true", help="write benchmarks.md and the chart")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where --write writes")
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one round")
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default=set(SCENARIOS),
+        help=f"comma-separated scenarios among {','.join(SCENARIOS)} (default: all)",
+    )
     parser.add_argument("--sandbox", help="sandbox mode (default: bwrap if available)")
     args = parser.parse_args()
     if args.smoke:
