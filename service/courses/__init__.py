@@ -1,0 +1,1 @@
+"""Courses: rosters, sections, assignments with deadlines, extensions, late days and grades."""
