@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 #: How far one late-day token moves an assignment's timeline.
 LATE_DAY = timedelta(hours=24)
@@ -58,11 +58,15 @@ class Timeline:
     late: tuple[Step, ...] = ()
 
     def shifted(self, delta: timedelta) -> Timeline:
-        """Return the timeline with the due time and every late step moved by ``delta``."""
+        """Return the timeline with the due time and every late step moved by ``delta``.
+
+        The move is in real time: adding to a datetime in a zone with daylight saving moves
+        its wall clock instead, so times are moved in UTC.
+        """
         if self.due_at is None or not delta:
             return self
-        steps = tuple(Step(step.until + delta, step.credit) for step in self.late)
-        return replace(self, due_at=self.due_at + delta, late=steps)
+        steps = tuple(Step(_in_utc(step.until) + delta, step.credit) for step in self.late)
+        return replace(self, due_at=_in_utc(self.due_at) + delta, late=steps)
 
     def credit_at(self, moment: datetime) -> float:
         """Return the credit (0..1) a submission made at ``moment`` earns."""
@@ -81,6 +85,10 @@ class Timeline:
         if self.due_at is None:
             return None
         return max([self.due_at, *(step.until for step in self.late if step.credit > 0)])
+
+
+def _in_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
