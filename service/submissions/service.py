@@ -30,6 +30,7 @@ from service.jobs import get_dispatcher
 from service.judgings import new_judging, supersede
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, User
 from service.models.base import utcnow
+from service.problems.queries import get_visible_problem
 from service.submissions.validation import (
     MAX_BATCH,
     SubmissionRefused,
@@ -65,8 +66,8 @@ class SubmissionItem(NamedTuple):
 
 async def find_problem(db: AsyncSession, slug: str, user: User) -> Problem:
     """Return the problem ``slug`` if ``user`` may submit to it; refuse with 404 otherwise."""
-    problem = (await db.execute(select(Problem).where(Problem.slug == slug))).scalar_one_or_none()
-    if problem is None or (problem.hidden and not user.is_staff):
+    problem = await get_visible_problem(db, slug, user)
+    if problem is None:
         raise SubmissionRefused(404, "no_such_problem", f"there is no problem {slug!r}")
     return problem
 
