@@ -79,7 +79,7 @@ async def import_refused(refusal: ImportRefused) -> ResponseReturnValue:
 
 async def course_refused(refusal: CourseRefused) -> ResponseReturnValue:
     """Answer a refused course request with its status and message."""
-    return error_body(refusal.code, refusal.message), refusal.status
+    return error_body(refusal.error_code, refusal.message), refusal.status
 
 
 async def invalid_token(error: InvalidToken) -> ResponseReturnValue:

@@ -220,3 +220,19 @@ def unreleased_only(now: datetime) -> ColumnElement[bool]:
         .where(Assignment.release_at > now)
     )
     return Problem.id.in_(unreleased) & Problem.id.not_in(released)
+
+
+async def assignment_submissions(
+    db: AsyncSession, user_ids: Sequence[int], problem_ids: Sequence[int], limit: int = 1_000
+) -> list[Submission]:
+    """Return the newest submissions of the users to the problems (user and problem loaded)."""
+    if not user_ids or not problem_ids:
+        return []
+    query = (
+        select(Submission)
+        .where(Submission.user_id.in_(list(user_ids)), Submission.problem_id.in_(list(problem_ids)))
+        .options(selectinload(Submission.user), selectinload(Submission.problem))
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(limit)
+    )
+    return list((await db.execute(query)).scalars())

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from werkzeug.exceptions import HTTPException
 
 from service.courses import grading, queries
 from service.courses.rules import (
@@ -49,14 +50,18 @@ from service.models import (
 from service.models.base import utcnow
 
 
-class CourseRefused(Exception):
-    """A refused course request: HTTP ``status``, a stable ``code`` and a ``message``."""
+class CourseRefused(HTTPException):
+    """A refused course request: HTTP ``status``, a stable ``code`` and a ``message``.
+
+    It is an HTTPException so a page shows it as a friendly error page with the message.
+    """
 
     status = 400
-    code = "refused"
+    error_code = "refused"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__(description=message)
+        self.code = self.status
         self.message = message
 
 
@@ -64,21 +69,21 @@ class CourseNotFound(CourseRefused):
     """Nothing to see: no such course or assignment, or the person is not in its course."""
 
     status = 404
-    code = "not_found"
+    error_code = "not_found"
 
 
 class CourseForbidden(CourseRefused):
     """A member whose course role does not allow this."""
 
     status = 403
-    code = "forbidden"
+    error_code = "forbidden"
 
 
 class CourseInvalid(CourseRefused):
     """Input to fix."""
 
     status = 422
-    code = "invalid_input"
+    error_code = "invalid_input"
 
 
 @dataclass(frozen=True)
