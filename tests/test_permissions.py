@@ -203,6 +203,13 @@ def extension_json(world: World, role: str, values: dict[str, Any]) -> dict[str,
     return {"json": body}
 
 
+def extension_form(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the extensions page's form for the matrix's enrolled student."""
+    due = (utcnow() + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M")
+    fields = {"emails": world.users["student"].email, "due_at": due, "reason": "matrix"}
+    return with_csrf(fields)(world, role, values)
+
+
 def override_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return a grade override for the matrix's enrolled student."""
     return {"json": {"email": world.users["student"].email, "credit": 1.0, "reason": "matrix"}}
@@ -573,6 +580,46 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/api/v1/courses/{course}/canvas.csv", (401, 403, 200, 200)),
     row("GET", "/api/v1/courses/{course}/audit", (401, 403, 200, 200)),
     row("GET", "/api/v1/courses/{other_course}/audit", (401, 404, 404, 200)),
+    # Course pages: the same course roles as the API rows above.
+    row("GET", "/courses", SIGNED_IN_200),
+    row(
+        "POST",
+        "/courses",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"name": "Form course"}),
+        **adds(Course),
+    ),
+    row("GET", "/courses/{course}", SIGNED_IN_200),
+    row("GET", "/courses/{other_course}", (LOGIN, 404, 404, 200)),
+    row("GET", "/courses/{course}/gradebook", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/gradebook.csv", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/canvas.csv", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/roster", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/courses/{course}/roster",
+        (LOGIN, 403, 200, 200),
+        payload=with_csrf({"action": "preview", "roster": "email\nnew@example.com\n"}),
+    ),
+    row("GET", "/courses/{course}/assignments/new", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/courses/{course}/assignments/new",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"name": "Form", "problems": "hello", "release_at": "2026-01-01T00:00"}),
+        **adds(Assignment),
+    ),
+    row("GET", "/assignments/{assignment}/submissions", (LOGIN, 403, 200, 200)),
+    row("GET", "/assignments/{unreleased}/submissions", (LOGIN, 404, 200, 200)),
+    row("GET", "/assignments/{assignment}/extensions", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/assignments/{assignment}/extensions",
+        (LOGIN, 403, 303, 303),
+        payload=extension_form,
+        **adds(Extension),
+    ),
+    row("GET", "/courses/{course}/audit", (LOGIN, 403, 200, 200)),
 )
 
 #: WS /submissions/<id>/live: True when the role gets the snapshot, else the close code.
