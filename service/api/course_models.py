@@ -141,7 +141,9 @@ class AssignmentIn(BaseModel):
     name: str = NAME
     problems: list[str | ProblemWeightIn] = Field(max_length=100)
     release_at: str = TIME
-    due_at: str | None = TIME
+    due_at: str | None = Field(
+        None, max_length=64, description="ISO 8601 with an offset; null: no due time."
+    )
     late: list[LateStepIn] = Field(default_factory=list, max_length=20)
     max_submissions: int | None = Field(None, ge=1, le=10_000)
     weight: float = Field(1.0, ge=0, le=1_000, description="Weight in the course grade.")
