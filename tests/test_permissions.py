@@ -203,6 +203,31 @@ def extension_json(world: World, role: str, values: dict[str, Any]) -> dict[str,
     return {"json": body}
 
 
+async def throwaway_member(world: World, role: str) -> dict[str, Any]:
+    """Put a student of the role's own on the matrix course's roster, to remove."""
+    email = f"leaving-{role}-{next(ROSTER_NUMBERS)}@example.com"
+    async with get_db(world.app).session() as db:
+        teacher = await db.get(User, world.users["staff"].id)
+        assert teacher is not None
+        access = await course_access(db, world.values["course"], teacher)
+        await import_roster(db, access, parse_roster(f"email\n{email}\n"), apply=True)
+        await db.commit()
+    return {"member_email": email}
+
+
+async def member_removed(world: World, values: dict[str, Any]) -> bool:
+    """Return whether the row's member is off the roster now."""
+    return (
+        await count_rows(
+            world.app,
+            Member,
+            Member.email == values["member_email"],
+            Member.removed_at.is_not(None),
+        )
+        == 1
+    )
+
+
 def extension_form(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return the extensions page's form for the matrix's enrolled student."""
     due = (utcnow() + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M")
@@ -620,6 +645,29 @@ ROWS: tuple[Row, ...] = (
         **adds(Extension),
     ),
     row("GET", "/courses/{course}/audit", (LOGIN, 403, 200, 200)),
+    row(
+        "PATCH",
+        "/api/v1/courses/{course}",
+        (401, 403, 200, 200),
+        payload=json_body({"late_days": 1}),
+    ),
+    row(
+        "PATCH",
+        "/api/v1/assignments/{assignment}",
+        (401, 403, 200, 200),
+        payload=json_body({"late": []}),
+    ),
+    row(
+        "DELETE",
+        "/api/v1/courses/{course}/roster/{member_email}",
+        (401, 403, 200, 200),
+        prepare=throwaway_member,
+        effect=member_removed,
+    ),
+    # Joining last: it makes everyone a member of the open course.
+    row("POST", "/api/v1/courses/{open_course}/enrol", API_SIGNED_IN_200),
+    row("POST", "/api/v1/courses/join", API_SIGNED_IN_200, payload=json_body({"code": "open-1"})),
+    row("POST", "/courses/join", (LOGIN, 303, 303, 303), payload=with_csrf({"code": "open-1"})),
 )
 
 #: WS /submissions/<id>/live: True when the role gets the snapshot, else the close code.
@@ -641,6 +689,8 @@ SAMPLE_VALUES = {
     "other_course": 8,
     "assignment": 9,
     "unreleased": 10,
+    "open_course": 11,
+    "member_email": "x@example.com",
 }
 
 
@@ -752,8 +802,11 @@ async def build_courses(app: Quart, world: World) -> dict[str, int]:
         unreleased = await create_assignment(
             db, access, AssignmentInput("Later", [("toggle", 1.0)], later, None, [])
         )
+        opened = await create_course(db, admin, "Open", "", "UTC")
+        opened.join_code, opened.self_enrol = "open-1", True
         await db.commit()
         return {
+            "open_course": opened.id,
             "course": course.id,
             "other_course": other.id,
             "assignment": released.id,

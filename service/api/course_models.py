@@ -30,6 +30,26 @@ class CourseIn(BaseModel):
     ta_may_extend: bool = Field(False, description="Whether TAs may grant extensions.")
 
 
+class CourseChangeIn(BaseModel):
+    """Course settings to change; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    late_days: int | None = Field(None, ge=0, le=100)
+    ta_may_extend: bool | None = None
+    self_enrol: bool | None = Field(
+        None, description="Whether people of ALLOWED_DOMAINS may enrol themselves."
+    )
+
+
+class JoinIn(BaseModel):
+    """A course's join code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=32)
+
+
 class CourseOut(BaseModel):
     """A course, and your role in it (null: an admin who is not a member)."""
 
@@ -39,6 +59,7 @@ class CourseOut(BaseModel):
     timezone: str
     late_days: int
     ta_may_extend: bool
+    self_enrol: bool
     role: str | None
     join_code: str | None = Field(description="Shown to the course's staff only.")
 
@@ -52,6 +73,7 @@ class CourseOut(BaseModel):
             timezone=course.timezone,
             late_days=course.late_days,
             ta_may_extend=course.ta_may_extend,
+            self_enrol=course.self_enrol,
             role=None if member is None else member.role.value,
             join_code=course.join_code if staff else None,
         )
@@ -147,6 +169,17 @@ class AssignmentIn(BaseModel):
     late: list[LateStepIn] = Field(default_factory=list, max_length=20)
     max_submissions: int | None = Field(None, ge=1, le=10_000)
     weight: float = Field(1.0, ge=0, le=1_000, description="Weight in the course grade.")
+
+
+class TimelineIn(BaseModel):
+    """A moved timeline: any of release, due time and late steps; the rest stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    release_at: str | None = Field(None, max_length=64)
+    due_at: str | None = Field(None, max_length=64)
+    no_due_time: bool = Field(False, description="true: remove the due time and late steps.")
+    late: list[LateStepIn] | None = Field(None, max_length=20)
 
 
 class LateStepOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Response, request, url_for
+from quart import Response, current_app, request, url_for
 from quart_auth import login_required
 from quart_schema import validate_querystring, validate_request, validate_response
 
@@ -12,6 +12,7 @@ from service.api.course_models import (
     AssignmentOut,
     AuditList,
     AuditOut,
+    CourseChangeIn,
     CourseIn,
     CourseList,
     CourseOut,
@@ -19,31 +20,39 @@ from service.api.course_models import (
     ExtensionOut,
     GradeList,
     GradeOut,
+    JoinIn,
     MemberList,
     MemberOut,
     OverrideIn,
     OverrideOut,
     RosterOut,
     RosterQuery,
+    TimelineIn,
 )
 from service.api.errors import ApiError
 from service.api.views import ID, bp, errors
 from service.auth.current import Surface, require_account, staff_required
+from service.config import get_settings
 from service.courses import queries
 from service.courses.export import canvas_csv, gradebook_csv
 from service.courses.rules import CourseInputError, parse_roster
 from service.courses.service import (
     AssignmentInput,
     CourseInvalid,
+    CourseSettings,
     assignment_access,
+    change_settings,
     course_access,
     create_assignment,
     create_course,
     gradebook,
     grant_extensions,
     import_roster,
+    join_course,
     late_steps,
+    move_deadline,
     parse_times,
+    remove_member,
     set_override,
 )
 from service.db import get_db
@@ -96,6 +105,75 @@ async def get_course(course_id: int) -> CourseOut:
     async with get_db().session() as db:
         access = await course_access(db, course_id, account)
     return CourseOut.of(access.course, access.member, staff=access.staff)
+
+
+@bp.patch(f"/courses/<{ID}:course_id>")
+@login_required
+@errors(401, 403, 404, 422)
+@validate_request(CourseChangeIn)
+@validate_response(CourseOut)
+async def change_course(course_id: int, data: CourseChangeIn) -> CourseOut:
+    """Change a course's late days, TA extension rights or open enrolment (teachers)."""
+    account = await require_account(Surface.API)
+    async with get_db().session() as db:
+        access = await course_access(db, course_id, account)
+        course = await change_settings(
+            db,
+            access,
+            CourseSettings(data.late_days, data.ta_may_extend, data.self_enrol),
+        )
+        await db.commit()
+    return CourseOut.of(course, access.member, staff=True)
+
+
+@bp.post("/courses/join")
+@login_required
+@errors(401, 422)
+@validate_request(JoinIn)
+@validate_response(CourseOut)
+async def join_by_code(data: JoinIn) -> CourseOut:
+    """Join a course as a student with the join code its teacher gave you."""
+    account = await require_account(Surface.API)
+    async with get_db().session() as db:
+        member = await join_course(db, account, code=data.code)
+        await db.commit()
+        access = await course_access(db, member.course_id, account)
+    return CourseOut.of(access.course, access.member, staff=access.staff)
+
+
+@bp.post(f"/courses/<{ID}:course_id>/enrol")
+@login_required
+@errors(401, 403, 404)
+@validate_response(CourseOut)
+async def enrol(course_id: int) -> CourseOut:
+    """Enrol yourself in a course open to your domain (``self_enrol``, ALLOWED_DOMAINS)."""
+    account = await require_account(Surface.API)
+    domains = get_settings(current_app).allowed_domains
+    async with get_db().session() as db:
+        await join_course(db, account, course_id=course_id, allowed_domains=domains)
+        await db.commit()
+        access = await course_access(db, course_id, account)
+    return CourseOut.of(access.course, access.member, staff=access.staff)
+
+
+@bp.delete(f"/courses/<{ID}:course_id>/roster/<email>")
+@login_required
+@errors(401, 403, 404, 422)
+@validate_response(MemberOut)
+async def remove_from_roster(course_id: int, email: str) -> MemberOut:
+    """Take someone off the roster (teachers); their submissions and past grades stay."""
+    account = await require_account(Surface.API)
+    async with get_db().session() as db:
+        access = await course_access(db, course_id, account)
+        member = await remove_member(db, access, email)
+        await db.commit()
+    return MemberOut(
+        email=member.email,
+        name=member.name,
+        role=member.role.value,
+        section=None,
+        pending=member.user_id is None,
+    )
 
 
 @bp.post(f"/courses/<{ID}:course_id>/roster")
@@ -220,6 +298,33 @@ async def get_assignment(assignment_id: int) -> AssignmentOut:
     async with get_db().session() as db:
         assignment, _ = await assignment_access(db, assignment_id, account, utcnow())
     return AssignmentOut.of(assignment)
+
+
+@bp.patch(f"/assignments/<{ID}:assignment_id>")
+@login_required
+@errors(401, 403, 404, 422)
+@validate_request(TimelineIn)
+@validate_response(AssignmentOut)
+async def change_timeline(assignment_id: int, data: TimelineIn) -> AssignmentOut:
+    """Move an assignment's release, due time or late steps (teachers); grades follow."""
+    account = await require_account(Surface.API)
+    times = parse_times(release_at=data.release_at, due_at=data.due_at)
+    steps = None if data.late is None else late_steps([(s.until, s.credit) for s in data.late])
+    async with get_db().session() as db:
+        assignment, access = await assignment_access(db, assignment_id, account, utcnow())
+        await move_deadline(
+            db,
+            access,
+            assignment,
+            release_at=times["release_at"],
+            due_at=times["due_at"],
+            late=steps,
+            clear_due=data.no_due_time,
+        )
+        await db.commit()
+        moved = await queries.get_assignment(db, assignment_id)
+    assert moved is not None
+    return AssignmentOut.of(moved)
 
 
 @bp.post(f"/assignments/<{ID}:assignment_id>/extensions")

@@ -236,3 +236,11 @@ async def assignment_submissions(
         .limit(limit)
     )
     return list((await db.execute(query)).scalars())
+
+
+async def course_by_code(db: AsyncSession, code: str) -> Course | None:
+    """Return the course whose join code is ``code``, or None."""
+    if not code:
+        return None
+    query = select(Course).where(Course.join_code == code).options(selectinload(Course.sections))
+    return (await db.execute(query)).scalar_one_or_none()

@@ -633,3 +633,156 @@ async def gradebook(
         )
         rows.append(StudentGrades(member, grade))
     return assignments, rows
+
+
+# -- joining, leaving, settings, moved deadlines ------------------------------------------
+
+
+async def join_course(
+    db: AsyncSession,
+    user: User,
+    *,
+    code: str | None = None,
+    course_id: int | None = None,
+    allowed_domains: frozenset[str] = frozenset(),
+) -> Member:
+    """Enrol ``user`` as a student: by the course's join code, or by its open enrolment.
+
+    Open enrolment (``self_enrol``) admits addresses of ``ALLOWED_DOMAINS`` only (anyone
+    when the setting is empty). Someone already on the roster keeps their role; someone
+    removed comes back as a student.
+    """
+    if code is not None:
+        course = await queries.course_by_code(db, code.strip())
+        if course is None:
+            raise CourseInvalid("code: no course has this join code; check it with your teacher")
+    else:
+        course = None if course_id is None else await queries.get_course(db, course_id)
+        if course is None:
+            raise CourseNotFound(f"There is no course {course_id}.")
+        domain = user.email.rpartition("@")[2].lower()
+        if not course.self_enrol or (allowed_domains and domain not in allowed_domains):
+            raise CourseForbidden("This course is not open for enrolment; ask for its join code.")
+    email = user.email.strip().lower()
+    member = (await queries.members_by_email(db, course.id)).get(email)
+    if member is None:
+        member = Member(
+            course_id=course.id,
+            user_id=user.id,
+            email=email,
+            name=user.name,
+            role=CourseRole.STUDENT,
+            created_at=utcnow(),
+        )
+        db.add(member)
+    elif member.removed_at is not None:
+        member.removed_at, member.role = None, CourseRole.STUDENT
+    member.user_id = member.user_id or user.id
+    await db.flush()
+    return member
+
+
+async def remove_member(db: AsyncSession, access: Access, email: str) -> Member:
+    """Take someone off the roster (teachers); their submissions and grades stay."""
+    access.require_teacher()
+    member = (await queries.members_by_email(db, access.course.id)).get(email.strip().lower())
+    if member is None or member.removed_at is not None:
+        raise CourseNotFound(f"{email!r} is not on this course's roster.")
+    if member.user_id == access.user.id:
+        raise CourseInvalid("You cannot remove yourself; ask another teacher.")
+    member.removed_at = utcnow()
+    audit(
+        db,
+        access.course.id,
+        access.user,
+        "roster.remove",
+        f"removed {member.email} ({member.role.value})",
+        email=member.email,
+    )
+    await db.flush()
+    return member
+
+
+@dataclass(frozen=True)
+class CourseSettings:
+    """Course settings a teacher may change (None: unchanged)."""
+
+    late_days: int | None = None
+    ta_may_extend: bool | None = None
+    self_enrol: bool | None = None
+
+
+async def change_settings(db: AsyncSession, access: Access, wanted: CourseSettings) -> Course:
+    """Change the course's late days, TA rights or open enrolment (teachers), audited."""
+    access.require_teacher()
+    course = access.course
+    changed: dict[str, Any] = {}
+    for name in ("late_days", "ta_may_extend", "self_enrol"):
+        value = getattr(wanted, name)
+        if value is not None and value != getattr(course, name):
+            changed[name] = value
+            setattr(course, name, value)
+    if changed:
+        summary = ", ".join(f"{name} = {value}" for name, value in changed.items())
+        audit(db, course.id, access.user, "course.settings", f"changed {summary}", **changed)
+    await db.flush()
+    return course
+
+
+async def move_deadline(
+    db: AsyncSession,
+    access: Access,
+    assignment: Assignment,
+    *,
+    release_at: datetime | None,
+    due_at: datetime | None,
+    late: Sequence[LateStep] | None,
+    clear_due: bool = False,
+) -> Assignment:
+    """Change an assignment's release, due time or late steps (teachers), audited.
+
+    Grades follow at once: they are computed from the timeline every time.
+    """
+    access.require_teacher()
+    new_release = release_at or assignment.release_at
+    new_due = None if clear_due else (due_at or assignment.due_at)
+    steps = (
+        list(late)
+        if late is not None
+        else [
+            LateStep(datetime.fromisoformat(s["until"]), float(s["credit"]))
+            for s in assignment.late
+        ]
+    )
+    if clear_due:
+        steps = []
+    try:
+        check_timeline(new_release, new_due, steps)
+    except CourseInputError as error:
+        raise invalid(error) from None
+    before = {
+        "release_at": assignment.release_at.isoformat(),
+        "due_at": None if assignment.due_at is None else assignment.due_at.isoformat(),
+        "late": list(assignment.late),
+    }
+    assignment.release_at, assignment.due_at = new_release, new_due
+    assignment.late = [
+        {"until": step.until.astimezone(UTC).isoformat(), "credit": step.credit} for step in steps
+    ]
+    shown_due = "none" if new_due is None else new_due.astimezone(UTC).isoformat()
+    audit(
+        db,
+        access.course.id,
+        access.user,
+        "assignment.deadline",
+        f"changed the timeline of {assignment.name!r}: due {shown_due}",
+        assignment=assignment.id,
+        before=before,
+        after={
+            "release_at": new_release.astimezone(UTC).isoformat(),
+            "due_at": None if new_due is None else shown_due,
+            "late": assignment.late,
+        },
+    )
+    await db.flush()
+    return assignment

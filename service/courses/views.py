@@ -37,6 +37,7 @@ from service.courses.service import (
     gradebook,
     grant_extensions,
     import_roster,
+    join_course,
 )
 from service.db import get_db
 from service.models import CourseRole
@@ -113,6 +114,18 @@ async def course_create() -> ResponseReturnValue:
         await db.commit()
     await flash(f"Course {course.name!r} created.", "info")
     return redirect(url_for("courses.course_page", course_id=course.id), 303)
+
+
+@bp.post("/courses/join")
+async def join_page() -> ResponseReturnValue:
+    """Join a course as a student with its join code."""
+    account = await require_account(Surface.PAGE)
+    form = await request.form
+    async with get_db().session() as db:
+        member = await join_course(db, account, code=form.get("code", "")[:32])
+        await db.commit()
+    await flash("You joined the course.", "info")
+    return redirect(url_for("courses.course_page", course_id=member.course_id), 303)
 
 
 @bp.get("/courses/<int:course_id>")

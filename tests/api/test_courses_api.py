@@ -531,3 +531,103 @@ async def test_the_audit_log_is_for_teachers(app: Quart, course: Course) -> None
     )
     assert response.status_code == 403
     assert await count_rows(app, AuditEntry) >= 2
+
+
+# ---------------------------------------------------------------- joining, leaving, changes
+
+
+async def test_students_join_by_code_and_teachers_remove_them(app: Quart, course: Course) -> None:
+    code = (
+        await (
+            await course.client.get(f"/api/v1/courses/{course.id}", headers=course.teacher)
+        ).get_json()
+    )["join_code"]
+    eve = await create_user(app, email="eve@school.edu")
+    headers = bearer(await token_for(app, eve))
+    wrong = await course.client.post("/api/v1/courses/join", json={"code": "nope"}, headers=headers)
+    assert wrong.status_code == 422
+    joined = await course.client.post("/api/v1/courses/join", json={"code": code}, headers=headers)
+    assert (await joined.get_json())["role"] == "student"
+    await submit_at(app, "eve@school.edu", "p1", DUE, 1.0)
+    removed = await course.client.delete(
+        f"/api/v1/courses/{course.id}/roster/eve@school.edu", headers=course.teacher
+    )
+    assert removed.status_code == 200
+    gone = await course.client.get(f"/api/v1/courses/{course.id}", headers=headers)
+    assert gone.status_code == 404
+    again = await course.client.delete(
+        f"/api/v1/courses/{course.id}/roster/eve@school.edu", headers=course.teacher
+    )
+    assert again.status_code == 404
+    assert await count_rows(app, Submission) == 1  # their work stays
+    rejoined = await course.client.post(
+        "/api/v1/courses/join", json={"code": code}, headers=headers
+    )
+    assert rejoined.status_code == 200
+
+
+async def test_a_teacher_cannot_remove_themselves(app: Quart, course: Course) -> None:
+    me = await (await course.client.get("/api/v1/me", headers=course.teacher)).get_json()
+    response = await course.client.delete(
+        f"/api/v1/courses/{course.id}/roster/{me['email']}", headers=course.teacher
+    )
+    assert response.status_code == 422
+
+
+async def test_open_enrolment_admits_the_allowed_domains(make_app: Any) -> None:
+    async with make_app(allowed_domains=frozenset({"school.edu"})) as app:
+        client = app.test_client()
+        _, teacher = await user_with_token(app, Role.STAFF)
+        ident = await new_course(client, teacher)
+        ana = bearer(await token_for(app, await create_user(app, email="ana@school.edu")))
+        closed = await client.post(f"/api/v1/courses/{ident}/enrol", headers=ana)
+        assert closed.status_code == 403
+        changed = await client.patch(
+            f"/api/v1/courses/{ident}", json={"self_enrol": True, "late_days": 3}, headers=teacher
+        )
+        assert (await changed.get_json())["late_days"] == 3
+        outsider = bearer(await token_for(app, await create_user(app, email="x@elsewhere.org")))
+        assert (
+            await client.post(f"/api/v1/courses/{ident}/enrol", headers=outsider)
+        ).status_code == 403
+        enrolled = await client.post(f"/api/v1/courses/{ident}/enrol", headers=ana)
+        assert (await enrolled.get_json())["role"] == "student"
+        missing = await client.post("/api/v1/courses/4242/enrol", headers=ana)
+        assert missing.status_code == 404
+        audit = await (
+            await client.get(f"/api/v1/courses/{ident}/audit", headers=teacher)
+        ).get_json()
+        assert audit["items"][0]["action"] == "course.settings"
+
+
+async def test_a_moved_deadline_changes_grades_at_once(app: Quart, course: Course) -> None:
+    created = await (await course.assignment(**assignment_body())).get_json()
+    await submit_at(app, "ana@school.edu", "p2", DUE + timedelta(days=1), 1.0)
+    assert (await grades(course, created["id"]))["ana@school.edu"]["score"] == 0.5
+    moved = await course.client.patch(
+        f"/api/v1/assignments/{created['id']}",
+        json={
+            "due_at": "2026-10-25T23:59:00+01:00",
+            "late": [{"until": "2026-10-27T23:59:00+01:00", "credit": 0.5}],
+        },
+        headers=course.teacher,
+    )
+    assert moved.status_code == 200
+    assert (await grades(course, created["id"]))["ana@school.edu"]["score"] == 1.0
+    bad = await course.client.patch(
+        f"/api/v1/assignments/{created['id']}",
+        json={"due_at": "2026-10-30T23:59:00+01:00"},  # after its own late step
+        headers=course.teacher,
+    )
+    assert bad.status_code == 422
+    cleared = await course.client.patch(
+        f"/api/v1/assignments/{created['id']}", json={"no_due_time": True}, headers=course.teacher
+    )
+    assert (await cleared.get_json())["due_at"] is None
+    audit = await (
+        await course.client.get(f"/api/v1/courses/{course.id}/audit", headers=course.teacher)
+    ).get_json()
+    assert [e["action"] for e in audit["items"][:2]] == [
+        "assignment.deadline",
+        "assignment.deadline",
+    ]

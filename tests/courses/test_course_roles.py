@@ -67,6 +67,16 @@ def override(role: str) -> dict[str, Any]:
     return {"json": {"email": "a1@school.edu", "credit": 0.5, "reason": role}}
 
 
+def settings(role: str) -> dict[str, Any]:
+    """Return a settings change."""
+    return {"json": {"late_days": 2}}
+
+
+def timeline(role: str) -> dict[str, Any]:
+    """Return a timeline change (the same due time, no late steps)."""
+    return {"json": {"late": []}}
+
+
 ROWS = (
     Row("GET", "/api/v1/courses/{course}", (404, 200, 200, 200, 200)),
     Row("POST", "/api/v1/courses/{course}/roster", (404, 403, 403, 200, 200), roster),
@@ -98,6 +108,15 @@ ROWS = (
     Row("GET", "/api/v1/courses/{course}/gradebook.csv", (404, 403, 200, 200, 200)),
     Row("GET", "/api/v1/courses/{course}/canvas.csv", (404, 403, 200, 200, 200)),
     Row("GET", "/api/v1/courses/{course}/audit", (404, 403, 403, 200, 200)),
+    Row("PATCH", "/api/v1/courses/{course}", (404, 403, 403, 200, 200), settings),
+    Row("PATCH", "/api/v1/assignments/{assignment}", (404, 403, 403, 200, 200), timeline),
+    Row(
+        "DELETE",
+        "/api/v1/courses/{course}/roster/gone-{role}@school.edu",
+        (404, 403, 403, 200, 200),
+    ),
+    # Open enrolment last: it makes the outsider a student.
+    Row("POST", "/api/v1/courses/{course}/enrol", (200, 200, 200, 200, 200)),
 )
 
 
@@ -118,9 +137,13 @@ async def build(
         "/api/v1/courses", json={"name": "C", "ta_may_extend": True}, headers=headers["teacher"]
     )
     course = (await created.get_json())["id"]
+    await client.patch(
+        f"/api/v1/courses/{course}", json={"self_enrol": True}, headers=headers["teacher"]
+    )
     await client.post("/api/v1/courses", json={"name": "Elsewhere"}, headers=headers["outsider"])
     text = (
         "email,section,role\na1@school.edu,A,student\nb1@school.edu,B,student\nta@school.edu,A,ta\n"
+        + "".join(f"gone-{role}@school.edu,B,student\n" for role in ROLES)
     )
     response = await client.post(
         f"/api/v1/courses/{course}/roster",
@@ -146,7 +169,7 @@ async def test_course_role_matrix(app: Quart, client: QuartClient) -> None:
             kwargs = row.body(role) if row.body is not None else {}
             extra = kwargs.pop("headers", {})
             response = await client.open(
-                row.path.format(**ids),
+                row.path.format(**ids, role=role),
                 method=row.method,
                 headers={**headers[role], **extra},
                 **kwargs,
@@ -174,10 +197,9 @@ async def test_a_ta_sees_only_their_sections_grades(app: Quart, client: QuartCli
     teacher = await client.get(
         f"/api/v1/assignments/{ids['assignment']}/grades", headers=headers["teacher"]
     )
-    assert [row["email"] for row in await teacher.get_json()] == [
-        "a1@school.edu",
-        "b1@school.edu",
-    ]
+    everyone = [row["email"] for row in await teacher.get_json()]
+    assert everyone[:2] == ["a1@school.edu", "b1@school.edu"]
+    assert len(everyone) == 2 + len(ROLES)
 
 
 async def test_tas_extend_nothing_unless_the_teacher_allows_it(
