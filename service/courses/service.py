@@ -264,6 +264,8 @@ async def import_roster(
         section = sections.get(row.section) if row.section else None
         role = CourseRole(row.role)
         member = existing.get(row.email)
+        if member is not None and member.user_id == access.user.id:
+            role = member.role  # a roster never changes its importer's own role
         if member is None:
             changes.added.append(row.email)
             if apply:

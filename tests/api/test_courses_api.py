@@ -631,3 +631,15 @@ async def test_a_moved_deadline_changes_grades_at_once(app: Quart, course: Cours
         "assignment.deadline",
         "assignment.deadline",
     ]
+
+
+async def test_a_roster_never_changes_the_importers_own_role(
+    app: Quart, client: QuartClient
+) -> None:
+    teacher, headers = await user_with_token(app, Role.STAFF)
+    ident = await new_course(client, headers)
+    text = f"email,role\n{teacher.email},student\n"
+    changes = await (await post_roster(client, ident, text, headers)).get_json()
+    assert changes["unchanged"] == [teacher.email.lower()]
+    mine = await (await client.get(f"/api/v1/courses/{ident}", headers=headers)).get_json()
+    assert mine["role"] == "teacher"
