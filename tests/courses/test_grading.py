@@ -63,6 +63,11 @@ def test_credit_one_second_around_each_step(moment: datetime, credit: float) -> 
     assert one_submission(moment) == credit
 
 
+def test_nothing_is_earned_before_the_release() -> None:
+    assert TIMELINE.credit_at(RELEASE - SECOND) == 0.0
+    assert TIMELINE.credit_at(RELEASE) == 1.0
+
+
 def test_steps_are_local_times_across_the_daylight_saving_change() -> None:
     # 23:59 on the 26th is 22:59 UTC (winter time) although the due time was 21:59 UTC.
     assert DUE.astimezone(UTC).hour == 21

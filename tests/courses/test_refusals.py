@@ -257,3 +257,8 @@ async def test_roster_form_upload_and_limits(app: Quart) -> None:
     assert "ana@school.edu" in roster and "no (pending)" in roster
     ranked = await client.get(f"/courses/{world['course']}/gradebook?sort=total")
     assert ranked.status_code == 200
+    # Nobody on this roster has signed in yet: no submissions to list.
+    listed = await client.get(f"/assignments/{world['due']}/submissions")
+    assert "No submissions yet" in await listed.get_data(as_text=True)
+    open_ended = await client.get(f"/assignments/{world['open']}/extensions")
+    assert "has no due time: there is nothing to extend" in await open_ended.get_data(as_text=True)
