@@ -244,3 +244,15 @@ async def course_by_code(db: AsyncSession, code: str) -> Course | None:
         return None
     query = select(Course).where(Course.join_code == code).options(selectinload(Course.sections))
     return (await db.execute(query)).scalar_one_or_none()
+
+
+async def courses_with_problem(db: AsyncSession, problem_id: int) -> list[int]:
+    """Return the ids of the courses with an assignment holding the problem."""
+    query = (
+        select(Assignment.course_id)
+        .join(AssignmentProblem, AssignmentProblem.assignment_id == Assignment.id)
+        .where(AssignmentProblem.problem_id == problem_id)
+        .distinct()
+        .order_by(Assignment.course_id)
+    )
+    return list((await db.execute(query)).scalars())

@@ -176,6 +176,16 @@ def audit(
     )
 
 
+async def audit_rejudge(
+    db: AsyncSession, problem_id: int, actor: User | None, summary: str, **details: Any
+) -> None:
+    """Note a rejudge in the audit log of every course with an assignment of the problem."""
+    if actor is None:  # a rejudge the system itself started
+        return
+    for course_id in await queries.courses_with_problem(db, problem_id):
+        audit(db, course_id, actor, "rejudge", summary, problem=problem_id, **details)
+
+
 def invalid(error: CourseInputError) -> CourseInvalid:
     """Return the refusal of a rule's error."""
     return CourseInvalid(str(error))

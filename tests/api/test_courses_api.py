@@ -26,9 +26,12 @@ from tests.factories import (
     bearer,
     count_rows,
     create_user,
+    csrf_token,
+    sign_in_as,
     token_for,
     user_with_token,
 )
+from tests.waiting import wait_idle
 
 ROSTER = (
     "E-mail Address,Full Name,Section\n"
@@ -643,3 +646,31 @@ async def test_a_roster_never_changes_the_importers_own_role(
     assert changes["unchanged"] == [teacher.email.lower()]
     mine = await (await client.get(f"/api/v1/courses/{ident}", headers=headers)).get_json()
     assert mine["role"] == "teacher"
+
+
+async def test_rejudges_are_in_the_audit_log_of_the_courses_using_the_problem(
+    app: Quart, course: Course
+) -> None:
+    await (await course.assignment(**assignment_body())).get_json()
+    await submit_at(app, "ana@school.edu", "p1", DUE, 0.5)
+    async with get_db(app).session() as db:
+        submission = (await db.execute(select(Submission))).scalar_one()
+    response = await course.client.post(
+        f"/api/v1/submissions/{submission.id}/rejudge", headers=course.teacher
+    )
+    assert response.status_code == 202
+    page = course.client
+    teacher = (await (await page.get("/api/v1/me", headers=course.teacher)).get_json())["id"]
+    async with get_db(app).session() as db:
+        staff = await db.get(User, teacher)
+    assert staff is not None
+    await sign_in_as(page, staff)
+    token = await csrf_token(page, "/problems")
+    rejudged = await page.post("/problems/p1/rejudge", form={"csrf_token": token})
+    assert rejudged.status_code == 303
+    audit = await (
+        await course.client.get(f"/api/v1/courses/{course.id}/audit", headers=course.teacher)
+    ).get_json()
+    summaries = [e["summary"] for e in audit["items"] if e["action"] == "rejudge"]
+    assert summaries == ["rejudged 1 submissions of p1", f"rejudged submission {submission.id}"]
+    await wait_idle(app)
