@@ -547,8 +547,11 @@ async def test_students_join_by_code_and_teachers_remove_them(app: Quart, course
     )["join_code"]
     eve = await create_user(app, email="eve@school.edu")
     headers = bearer(await token_for(app, eve))
-    wrong = await course.client.post("/api/v1/courses/join", json={"code": "nope"}, headers=headers)
-    assert wrong.status_code == 422
+    for bad in ("nope", ""):
+        wrong = await course.client.post(
+            "/api/v1/courses/join", json={"code": bad}, headers=headers
+        )
+        assert wrong.status_code == 422
     joined = await course.client.post("/api/v1/courses/join", json={"code": code}, headers=headers)
     assert (await joined.get_json())["role"] == "student"
     await submit_at(app, "eve@school.edu", "p1", DUE, 1.0)
