@@ -13,6 +13,7 @@ from service import (
     admin,
     api,
     auth,
+    courses,
     db,
     events,
     jobs,
@@ -62,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     web.init_app(app)
     problems.init_app(app)
     submissions.init_app(app)
+    courses.init_app(app)
     api.init_app(app)
     admin.init_app(app)
     # Last: it tidies the template context processors every part above registered.

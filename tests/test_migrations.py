@@ -26,6 +26,14 @@ ALL_TABLES = {
     "judgings",
     "test_results",
     "api_tokens",
+    "courses",
+    "course_sections",
+    "course_members",
+    "assignments",
+    "assignment_problems",
+    "extensions",
+    "grade_overrides",
+    "audit_log",
 }
 
 
@@ -96,7 +104,7 @@ async def test_migrations_run_on_a_shared_connection_inside_a_loop(tmp_path: Pat
     assert schema_diff(f"sqlite:///{tmp_path / 'shared.db'}") == []
 
 
-def insert_row(connection: Connection, name: str, **values: Any) -> None:
+def insert_row(connection: Connection, name: str, /, **values: Any) -> None:
     """Insert a row into table ``name`` as it is now, filling other required columns."""
     table = Table(name, MetaData(), autoload_with=connection)
     filler: dict[type[Any], Any] = {
@@ -119,7 +127,7 @@ def test_message_parts_arrive_without_touching_stored_judgings(tmp_path: Path) -
     engine = create_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as connection:
-            insert_row(connection, "users", id=1, role="student")
+            insert_row(connection, "users", id=1, sub="s1", role="student")
             insert_row(connection, "problems", id=1)
             insert_row(connection, "submissions", id=1, user_id=1, problem_id=1, status="done")
             insert_row(
@@ -136,3 +144,74 @@ def test_message_parts_arrive_without_touching_stored_judgings(tmp_path: Path) -
     finally:
         engine.dispose()
     assert tuple(row) == ("sample/1: wrong answer", None)
+
+
+def test_problem_sets_become_a_course_the_admin_teaches(tmp_path: Path) -> None:
+    # 0004 keeps a running server's work: each problem set is an assignment of one course.
+    path = tmp_path / "courses.db"
+    migrations.upgrade(sqlite_url(path), "0003", quiet=True)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            insert_row(connection, "users", id=1, sub="s1", role="admin", email="Boss@School.edu")
+            insert_row(connection, "users", id=2, sub="s2", role="student", email="ana@school.edu")
+            insert_row(connection, "users", id=3, sub="s3", role="student", email="idle@school.edu")
+            insert_row(connection, "users", id=4, sub="s4", role="staff", email="ta@school.edu")
+            insert_row(connection, "users", id=5, sub="s5", role="student", email="ana@school.edu")
+            for problem_id, slug, problem_set in (
+                (1, "a", "week1"),
+                (2, "b", "week1"),
+                (3, "c", "week2"),
+            ):
+                insert_row(
+                    connection,
+                    "problems",
+                    id=problem_id,
+                    slug=slug,
+                    name=slug,
+                    problem_set=problem_set,
+                )
+            for user_id in (2, 5):
+                insert_row(
+                    connection,
+                    "submissions",
+                    id=user_id,
+                    user_id=user_id,
+                    problem_id=1,
+                    status="done",
+                )
+        migrations.upgrade(sqlite_url(path), quiet=True)
+        with engine.connect() as connection:
+            course = connection.execute(text("SELECT id, name, created_by_id FROM courses")).all()
+            assignments = connection.execute(
+                text(
+                    "SELECT a.name, group_concat(p.problem_id) FROM assignments a"
+                    " JOIN assignment_problems p ON p.assignment_id = a.id"
+                    " GROUP BY a.id ORDER BY a.name"
+                )
+            ).all()
+            members = connection.execute(
+                text("SELECT user_id, email, role FROM course_members ORDER BY user_id")
+            ).all()
+            submissions = connection.execute(text("SELECT count(*) FROM submissions")).scalar()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in course] == [(1, "Problem sets", 1)]
+    assert [tuple(row) for row in assignments] == [("week1", "1,2"), ("week2", "3")]
+    assert [tuple(row) for row in members] == [
+        (1, "boss@school.edu", "teacher"),
+        (2, "ana@school.edu", "student"),
+        (4, "ta@school.edu", "ta"),
+    ]
+    assert submissions == 2
+
+
+def test_an_empty_server_gets_no_course(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    migrations.upgrade(sqlite_url(path), quiet=True)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM courses")).scalar() == 0
+    finally:
+        engine.dispose()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,8 +36,30 @@ from werkzeug.routing import RequestRedirect
 from service.app import create_app
 from service.auth.api_tokens import create_token
 from service.config import RateLimit
+from service.courses.rules import parse_roster
+from service.courses.service import (
+    AssignmentInput,
+    course_access,
+    create_assignment,
+    create_course,
+    import_roster,
+)
 from service.db import get_db
-from service.models import ApiToken, Judging, Problem, Role, Status, Submission, User
+from service.models import (
+    ApiToken,
+    Assignment,
+    Course,
+    Extension,
+    GradeOverride,
+    Judging,
+    Member,
+    Problem,
+    Role,
+    Status,
+    Submission,
+    User,
+)
+from service.models.base import utcnow
 from service.problems.queries import set_hidden
 from service.submissions.service import submit
 from tests.factories import (
@@ -70,6 +94,7 @@ from tests.fakes import (
 ROLES = ("anonymous", "student", "staff", "admin")
 USER_ROLES = {"student": Role.STUDENT, "staff": Role.STAFF, "admin": Role.ADMIN}
 MISSING_ID = 999_999
+ROSTER_NUMBERS = itertools.count(1)
 WAIT_SECONDS = 20.0
 
 #: Expected outcome meaning "302 to the sign-in page".
@@ -140,6 +165,79 @@ def submission_json(slug: str) -> Payload:
         return {"json": {"problem": slug, "language": "python3", "source": HELLO_PY}}
 
     return build
+
+
+def json_body(body: Mapping[str, Any]) -> Payload:
+    """Return a payload posting ``body`` as JSON."""
+
+    def build(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"json": dict(body)}
+
+    return build
+
+
+def roster_csv(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return a roster CSV adding one person of the role's own (a new member when allowed)."""
+    text = f"email,name,section\nroster-{role}-{next(ROSTER_NUMBERS)}@example.com,R,Lab A\n"
+    return {"data": text.encode(), "headers": {"Content-Type": "text/csv"}}
+
+
+def assignment_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return an assignment of the hello problem."""
+    body = {
+        "name": f"Matrix {role}",
+        "problems": ["hello"],
+        "release_at": "2026-01-01T00:00:00+00:00",
+        "due_at": "2026-02-01T00:00:00+00:00",
+    }
+    return {"json": body}
+
+
+def extension_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return an extension for the matrix's enrolled student."""
+    body = {
+        "students": [world.users["student"].email],
+        "due_at": (utcnow() + timedelta(days=60)).isoformat(),
+        "reason": "matrix",
+    }
+    return {"json": body}
+
+
+async def throwaway_member(world: World, role: str) -> dict[str, Any]:
+    """Put a student of the role's own on the matrix course's roster, to remove."""
+    email = f"leaving-{role}-{next(ROSTER_NUMBERS)}@example.com"
+    async with get_db(world.app).session() as db:
+        teacher = await db.get(User, world.users["staff"].id)
+        assert teacher is not None
+        access = await course_access(db, world.values["course"], teacher)
+        await import_roster(db, access, parse_roster(f"email\n{email}\n"), apply=True)
+        await db.commit()
+    return {"member_email": email}
+
+
+async def member_removed(world: World, values: dict[str, Any]) -> bool:
+    """Return whether the row's member is off the roster now."""
+    return (
+        await count_rows(
+            world.app,
+            Member,
+            Member.email == values["member_email"],
+            Member.removed_at.is_not(None),
+        )
+        == 1
+    )
+
+
+def extension_form(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the extensions page's form for the matrix's enrolled student."""
+    due = (utcnow() + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M")
+    fields = {"emails": world.users["student"].email, "due_at": due, "reason": "matrix"}
+    return with_csrf(fields)(world, role, values)
+
+
+def override_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return a grade override for the matrix's enrolled student."""
+    return {"json": {"email": world.users["student"].email, "credit": 1.0, "reason": "matrix"}}
 
 
 def batch_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -457,6 +555,119 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/api/v1/submissions/{student_sub}/events", API_SIGNED_IN_200),
     row("GET", "/api/v1/submissions/{other_sub}/events", (401, 404, 200, 200)),
     row("POST", "/api/v1/submissions/{rejudge_sub}/rejudge", (401, 403, 202, 202), **adds(Judging)),
+    # Courses: the matrix's staff user teaches {course}, its student is enrolled in it, the
+    # admin is not a member (admins see every course); {other_course} has nobody of theirs.
+    row("GET", "/api/v1/courses", API_SIGNED_IN_200),
+    row(
+        "POST",
+        "/api/v1/courses",
+        (401, 403, 201, 201),
+        payload=json_body({"name": "Matrix course"}),
+        **adds(Course),
+    ),
+    row("GET", "/api/v1/courses/{course}", API_SIGNED_IN_200),
+    row("GET", "/api/v1/courses/{other_course}", (401, 404, 404, 200)),
+    row(
+        "POST",
+        "/api/v1/courses/{course}/roster",
+        (401, 403, 200, 200),
+        payload=roster_csv,
+        **adds(Member),
+    ),
+    row("POST", "/api/v1/courses/{other_course}/roster", (401, 404, 404, 200), payload=roster_csv),
+    row("GET", "/api/v1/courses/{course}/roster", (401, 403, 200, 200)),
+    row(
+        "POST",
+        "/api/v1/courses/{course}/assignments",
+        (401, 403, 201, 201),
+        payload=assignment_json,
+        **adds(Assignment),
+    ),
+    row("GET", "/api/v1/courses/{course}/assignments", API_SIGNED_IN_200),
+    row("GET", "/api/v1/assignments/{assignment}", API_SIGNED_IN_200),
+    row("GET", "/api/v1/assignments/{unreleased}", (401, 404, 200, 200)),
+    row(
+        "POST",
+        "/api/v1/assignments/{assignment}/extensions",
+        (401, 403, 201, 201),
+        payload=extension_json,
+        **adds(Extension),
+    ),
+    row(
+        "POST",
+        "/api/v1/assignments/{assignment}/overrides",
+        (401, 403, 201, 201),
+        payload=override_json,
+        **adds(GradeOverride),
+    ),
+    row("GET", "/api/v1/assignments/{assignment}/grades", API_SIGNED_IN_200),
+    row("GET", "/api/v1/courses/{course}/gradebook.csv", (401, 403, 200, 200)),
+    row("GET", "/api/v1/courses/{course}/canvas.csv", (401, 403, 200, 200)),
+    row("GET", "/api/v1/courses/{course}/audit", (401, 403, 200, 200)),
+    row("GET", "/api/v1/courses/{other_course}/audit", (401, 404, 404, 200)),
+    # Course pages: the same course roles as the API rows above.
+    row("GET", "/courses", SIGNED_IN_200),
+    row(
+        "POST",
+        "/courses",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"name": "Form course"}),
+        **adds(Course),
+    ),
+    row("GET", "/courses/{course}", SIGNED_IN_200),
+    row("GET", "/courses/{other_course}", (LOGIN, 404, 404, 200)),
+    row("GET", "/courses/{course}/gradebook", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/gradebook.csv", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/canvas.csv", (LOGIN, 403, 200, 200)),
+    row("GET", "/courses/{course}/roster", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/courses/{course}/roster",
+        (LOGIN, 403, 200, 200),
+        payload=with_csrf({"action": "preview", "roster": "email\nnew@example.com\n"}),
+    ),
+    row("GET", "/courses/{course}/assignments/new", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/courses/{course}/assignments/new",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"name": "Form", "problems": "hello", "release_at": "2026-01-01T00:00"}),
+        **adds(Assignment),
+    ),
+    row("GET", "/assignments/{assignment}/submissions", (LOGIN, 403, 200, 200)),
+    row("GET", "/assignments/{unreleased}/submissions", (LOGIN, 404, 200, 200)),
+    row("GET", "/assignments/{assignment}/extensions", (LOGIN, 403, 200, 200)),
+    row(
+        "POST",
+        "/assignments/{assignment}/extensions",
+        (LOGIN, 403, 303, 303),
+        payload=extension_form,
+        **adds(Extension),
+    ),
+    row("GET", "/courses/{course}/audit", (LOGIN, 403, 200, 200)),
+    row(
+        "PATCH",
+        "/api/v1/courses/{course}",
+        (401, 403, 200, 200),
+        payload=json_body({"late_days": 1}),
+    ),
+    row(
+        "PATCH",
+        "/api/v1/assignments/{assignment}",
+        (401, 403, 200, 200),
+        payload=json_body({"late": []}),
+    ),
+    row(
+        "DELETE",
+        "/api/v1/courses/{course}/roster/{member_email}",
+        (401, 403, 200, 200),
+        prepare=throwaway_member,
+        effect=member_removed,
+    ),
+    # Joining last: it makes everyone a member of the open course.
+    row("POST", "/api/v1/courses/{open_course}/enrol", API_SIGNED_IN_200),
+    row("POST", "/api/v1/courses/join", API_SIGNED_IN_200, payload=json_body({"code": "open-1"})),
+    row("POST", "/courses/join", (LOGIN, 303, 303, 303), payload=with_csrf({"code": "open-1"})),
 )
 
 #: WS /submissions/<id>/live: True when the role gets the snapshot, else the close code.
@@ -474,6 +685,12 @@ SAMPLE_VALUES = {
     "target": 4,
     "token": 5,
     "other_token": 6,
+    "course": 7,
+    "other_course": 8,
+    "assignment": 9,
+    "unreleased": 10,
+    "open_course": 11,
+    "member_email": "x@example.com",
 }
 
 
@@ -556,12 +773,45 @@ async def build_world(app: Quart, tmp: Path) -> World:
     to_rejudge = await submit(app, other, "hello", "python3", files)
     await wait_judged(app, [mine.id, theirs.id, to_rejudge.id])
     world.values = {
+        **await build_courses(app, world),
         "student_sub": mine.id,
         "other_sub": theirs.id,
         "rejudge_sub": to_rejudge.id,
         "other_token": await new_token_id(app, other, "not-yours"),
     }
     return world
+
+
+async def build_courses(app: Quart, world: World) -> dict[str, int]:
+    """Make the staff user's course (the student enrolled, two assignments) and another."""
+    async with get_db(app).session() as db:
+        teacher = await db.get(User, world.users["staff"].id)
+        admin = await db.get(User, world.users["admin"].id)
+        assert teacher is not None and admin is not None
+        course = await create_course(db, teacher, "Matrix", "", "UTC")
+        other = await create_course(db, admin, "Not yours", "", "UTC")
+        access = await course_access(db, course.id, teacher)
+        roster = parse_roster(f"email,section\n{world.users['student'].email},Lab A\n")
+        await import_roster(db, access, roster, apply=True)
+        released = await create_assignment(
+            db,
+            access,
+            AssignmentInput("Released", [("hello", 1.0)], utcnow(), utcnow() + timedelta(1), []),
+        )
+        later = utcnow() + timedelta(days=30)
+        unreleased = await create_assignment(
+            db, access, AssignmentInput("Later", [("toggle", 1.0)], later, None, [])
+        )
+        opened = await create_course(db, admin, "Open", "", "UTC")
+        opened.join_code, opened.self_enrol = "open-1", True
+        await db.commit()
+        return {
+            "open_course": opened.id,
+            "course": course.id,
+            "other_course": other.id,
+            "assignment": released.id,
+            "unreleased": unreleased.id,
+        }
 
 
 # ---------------------------------------------------------------- running a row
@@ -599,7 +849,7 @@ async def request_as(world: World, row: Row, role: str) -> tuple[Outcome, dict[s
             user = await create_user(world.app, role=USER_ROLES[role])
         client, values["csrf"] = await signed_in_client(world.app, user)
     kwargs = row.payload(world, role, values) if row.payload is not None else {}
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = kwargs.pop("headers", {})
     if row.api and role != "anonymous":
         headers["Authorization"] = f"Bearer {world.tokens[role]}"
     path = row.path.format(**values)

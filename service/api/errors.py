@@ -17,6 +17,7 @@ from quart_schema.validation import QuerystringValidationError
 from werkzeug.exceptions import HTTPException
 
 from service.auth.api_tokens import InvalidToken
+from service.courses.service import CourseRefused
 from service.problems.importer import ImportRefused
 from service.submissions.validation import SubmissionRefused
 
@@ -76,6 +77,11 @@ async def import_refused(refusal: ImportRefused) -> ResponseReturnValue:
     return error_body("import_refused", refusal.message), 422
 
 
+async def course_refused(refusal: CourseRefused) -> ResponseReturnValue:
+    """Answer a refused course request with its status and message."""
+    return error_body(refusal.error_code, refusal.message), refusal.status
+
+
 async def invalid_token(error: InvalidToken) -> ResponseReturnValue:
     """Answer a bad Bearer token with 401 and a Bearer challenge."""
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -87,6 +93,7 @@ def register_blueprint_handlers(api: Blueprint) -> None:
     api.register_error_handler(RequestSchemaValidationError, invalid_request)
     api.register_error_handler(SubmissionRefused, submission_refused)
     api.register_error_handler(ImportRefused, import_refused)
+    api.register_error_handler(CourseRefused, course_refused)
 
 
 def register_error_handlers(app: Quart) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.errors import NotPermitted
 from service.auth.id_tokens import Identity
 from service.auth.sessions import revoke_all_sessions
+from service.courses.service import claim_memberships
 from service.models import Role, User
 from service.models.base import utcnow
 
@@ -42,6 +43,9 @@ async def sign_in_user(db: AsyncSession, identity: Identity, admin_emails: froze
     if identity.email in admin_emails:
         user.role = Role.ADMIN
     await db.flush()
+    # Roster entries made before the first sign-in wait under the e-mail; from now on the
+    # membership follows the user (keyed by subject), whatever their address becomes.
+    await claim_memberships(db, user)
     return user
 
 

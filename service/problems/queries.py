@@ -1,14 +1,25 @@
-"""Which problems a person may see: hidden ones only for staff."""
+"""Which problems a person may see: hidden ones only for staff.
+
+A problem whose every assignment is still unreleased is hidden from everyone but staff too,
+so a course's next assignment is not read (or solved) before its release time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from service.courses.queries import unreleased_only
 from service.models import Problem, User
+from service.models.base import utcnow
+
+
+def shown_to_students() -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions of a problem students may see: not hidden, not unreleased."""
+    return (Problem.hidden.is_(False), ~unreleased_only(utcnow()))
 
 
 def may_see_hidden(user: User | None) -> bool:
@@ -20,7 +31,7 @@ async def get_visible_problem(db: AsyncSession, slug: str, user: User | None) ->
     """Return the problem ``slug`` if ``user`` may see it, else None."""
     query = select(Problem).where(Problem.slug == slug)
     if not may_see_hidden(user):
-        query = query.where(Problem.hidden.is_(False))
+        query = query.where(*shown_to_students())
     return (await db.execute(query)).scalar_one_or_none()
 
 
@@ -40,7 +51,7 @@ async def list_visible_problems(
     """
     query = _listed(select(Problem))
     if not may_see_hidden(user):
-        query = query.where(Problem.hidden.is_(False))
+        query = query.where(*shown_to_students())
     if limit is not None:
         query = query.limit(limit)
     if offset:
@@ -52,7 +63,7 @@ async def count_visible_problems(db: AsyncSession, user: User | None) -> int:
     """Return how many problems ``user`` may see."""
     query = select(func.count()).select_from(Problem)
     if not may_see_hidden(user):
-        query = query.where(Problem.hidden.is_(False))
+        query = query.where(*shown_to_students())
     return int(await db.scalar(query) or 0)
 
 

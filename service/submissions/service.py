@@ -25,11 +25,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import get_settings
+from service.courses.service import audit_rejudge
 from service.db import get_db, runs_to_the_end
 from service.jobs import get_dispatcher
 from service.judgings import new_judging, supersede
 from service.models import Judging, Problem, Status, Submission, SubmissionFile, User
 from service.models.base import utcnow
+from service.problems.queries import get_visible_problem
 from service.submissions.validation import (
     MAX_BATCH,
     SubmissionRefused,
@@ -65,8 +67,8 @@ class SubmissionItem(NamedTuple):
 
 async def find_problem(db: AsyncSession, slug: str, user: User) -> Problem:
     """Return the problem ``slug`` if ``user`` may submit to it; refuse with 404 otherwise."""
-    problem = (await db.execute(select(Problem).where(Problem.slug == slug))).scalar_one_or_none()
-    if problem is None or (problem.hidden and not user.is_staff):
+    problem = await get_visible_problem(db, slug, user)
+    if problem is None:
         raise SubmissionRefused(404, "no_such_problem", f"there is no problem {slug!r}")
     return problem
 
@@ -218,6 +220,17 @@ async def rejudge(app: Quart, submission_id: int, requested_by: User | None) -> 
 async def _rejudge_now(app: Quart, submission_id: int, requested_by: User | None) -> Judging:
     async with get_db(app).session() as db:
         judging = await _add_judging(db, submission_id, requested_by)
+        problem_id = await db.scalar(
+            select(Submission.problem_id).where(Submission.id == submission_id)
+        )
+        assert problem_id is not None
+        await audit_rejudge(
+            db,
+            problem_id,
+            requested_by,
+            f"rejudged submission {submission_id}",
+            submission=submission_id,
+        )
         await db.commit()
     await get_dispatcher(app).dispatch(judging.id)
     return judging
@@ -253,6 +266,10 @@ async def rejudge_problem(app: Quart, problem_id: int, requested_by: User | None
         for judging_id in new_judgings.values():
             await dispatcher.dispatch(judging_id)
         count += len(new_judgings)
+    async with get_db(app).session() as db:
+        summary = f"rejudged {count} submissions of {problem.slug}"
+        await audit_rejudge(db, problem_id, requested_by, summary, count=count)
+        await db.commit()
     return count
 
 

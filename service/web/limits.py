@@ -37,6 +37,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge, UnprocessableEntity
 
 from service.config import Settings, get_settings
+from service.courses.rules import MAX_EXTENSION_STUDENTS, MAX_ROSTER_ROWS
 from service.submissions.validation import MAX_BATCH
 
 #: The most any request may carry (a package upload); Quart refuses more by itself.
@@ -49,6 +50,10 @@ FORM_MARGIN_BYTES = 64 * 1024
 JSON_ESCAPE_FACTOR = 6
 #: Room for the JSON around a submission's source (problem, language, file names).
 JSON_MARGIN_BYTES = 16 * 1024
+#: A roster upload: MAX_ROSTER_ROWS lines of e-mail, name and section, with room to spare.
+ROSTER_BODY_BYTES = 2 * 1024 * 1024
+#: An extension for MAX_EXTENSION_STUDENTS e-mail addresses.
+EXTENSION_BODY_BYTES = 1024 * 1024
 #: Fields and files of one form (the submit form has 3 fields and up to 20 files).
 MAX_FORM_FIELDS = 100
 #: Tokens (strings, numbers, brackets, commas, colons) of one JSON body; a full batch of 20
@@ -138,6 +143,13 @@ def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
                 settings.max_package_bytes + FORM_MARGIN_BYTES,
                 "import larger packages with `verdict problems import`",
             )
+        case "api.post_roster" | "courses.roster_page":
+            limit = BodyLimit(ROSTER_BODY_BYTES, f"a roster has at most {MAX_ROSTER_ROWS} rows")
+        case "api.new_extensions" | "courses.extensions_page":
+            limit = BodyLimit(
+                EXTENSION_BODY_BYTES,
+                f"an extension names at most {MAX_EXTENSION_STUDENTS} students",
+            )
         case _:
             limit = BodyLimit(DEFAULT_BODY_BYTES)
     if limit.max_bytes > MAX_REQUEST_BYTES:
@@ -153,6 +165,10 @@ LIMITED_ENDPOINTS = frozenset(
         "api.create_submissions",
         "api.import_problem",
         "problems.import_form",
+        "api.post_roster",
+        "courses.roster_page",
+        "api.new_extensions",
+        "courses.extensions_page",
     }
 )
 

@@ -54,6 +54,20 @@ async def test_openapi_document_describes_the_api_only(client: QuartClient) -> N
         "/api/v1/submissions/{submission_id}",
         "/api/v1/submissions/{submission_id}/events",
         "/api/v1/submissions/{submission_id}/rejudge",
+        "/api/v1/courses",
+        "/api/v1/courses/join",
+        "/api/v1/courses/{course_id}",
+        "/api/v1/courses/{course_id}/enrol",
+        "/api/v1/courses/{course_id}/roster",
+        "/api/v1/courses/{course_id}/roster/{email}",
+        "/api/v1/courses/{course_id}/assignments",
+        "/api/v1/courses/{course_id}/gradebook.csv",
+        "/api/v1/courses/{course_id}/canvas.csv",
+        "/api/v1/courses/{course_id}/audit",
+        "/api/v1/assignments/{assignment_id}",
+        "/api/v1/assignments/{assignment_id}/extensions",
+        "/api/v1/assignments/{assignment_id}/overrides",
+        "/api/v1/assignments/{assignment_id}/grades",
     } == set(document["paths"])
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert document["security"] == [{"bearerAuth": []}]
