@@ -41,6 +41,8 @@ from service.auth.api_tokens import create_token
 from service.auth.sessions import create_session
 from service.config import Environment, get_settings
 from service.db import get_db
+from service.feedback.policy import FeedbackPolicy
+from service.feedback.queries import set_policy
 from service.models import (
     Judging,
     LoginSession,
@@ -487,6 +489,14 @@ async def load_problem(app: Quart, slug: str) -> Problem | None:
     async with get_db(app).session() as db:
         query = select(Problem).where(Problem.slug == slug)
         return (await db.execute(query)).scalar_one_or_none()
+
+
+async def set_feedback(app: Quart, slug: str, groups: dict[str, Any]) -> None:
+    """Give problem ``slug`` the feedback policy ``{"groups": groups}`` (as staff would)."""
+    async with get_db(app).session() as db:
+        problem = (await db.execute(select(Problem).where(Problem.slug == slug))).scalar_one()
+        await set_policy(db, problem, FeedbackPolicy.from_json({"groups": groups}))
+        await db.commit()
 
 
 async def assert_nothing_stored(app: Quart) -> None:

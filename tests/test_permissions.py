@@ -142,6 +142,24 @@ def submission_json(slug: str) -> Payload:
     return build
 
 
+def feedback_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return a feedback policy making the toggle problem's secret tests summary only."""
+    return {"json": {"groups": {"secret": {"level": "summary"}}}}
+
+
+async def toggle_policy_set(world: World, values: dict[str, Any]) -> bool:
+    """Return whether the toggle problem has a feedback policy of its own now."""
+    async with get_db(world.app).session() as db:
+        policy = await db.scalar(select(Problem.feedback_policy).where(Problem.slug == "toggle"))
+    if policy is not None:  # undo it for the next role's request
+        async with get_db(world.app).session() as db:
+            problem = await db.scalar(select(Problem).where(Problem.slug == "toggle"))
+            assert problem is not None
+            problem.feedback_policy = None
+            await db.commit()
+    return policy is not None
+
+
 def batch_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return a batch of one hello submission."""
     item = {"problem": "hello", "language": "python3", "source": HELLO_PY}
@@ -429,6 +447,15 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/api/v1/problems/hello", API_SIGNED_IN_200),
     row("GET", "/api/v1/problems/bigio", (401, 404, 200, 200)),
     row("POST", "/api/v1/problems", (401, 403, 201, 201), payload=package_upload, **adds(Problem)),
+    row("GET", "/api/v1/problems/hello/feedback", API_SIGNED_IN_200),
+    row("GET", "/api/v1/problems/bigio/feedback", (401, 404, 200, 200)),
+    row(
+        "PUT",
+        "/api/v1/problems/toggle/feedback",
+        (401, 403, 200, 200),
+        payload=feedback_json,
+        effect=toggle_policy_set,
+    ),
     row(
         "POST",
         "/api/v1/submissions",

@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.feedback.policy import FeedbackPolicy
 from service.models import Problem, Submission, User
 
 MAX_PAGE = 100_000
@@ -112,6 +113,36 @@ class ProblemPage(BaseModel):
     total: int
 
 
+class RuleOut(BaseModel):
+    """One test group's level and its switches in time."""
+
+    level: Literal["full", "verdict", "summary", "hidden"]
+    full_after: datetime | None = Field(None, description="Full feedback from this time on.")
+    verdict_after: int | None = Field(
+        None, description="At least the verdict once the student sent this many submissions."
+    )
+    hidden_until: datetime | None = Field(None, description="Hidden before this time (exams).")
+
+
+class FeedbackOut(BaseModel):
+    """A problem's feedback policy: the groups set, every rule in force, and in one sentence."""
+
+    groups: dict[str, RuleOut] = Field(description="The rules set for this problem.")
+    effective: dict[str, RuleOut] = Field(description="Every rule in force, defaults included.")
+    description: str = Field(description="The policy as the problem page says it.")
+
+    @classmethod
+    def of(cls, policy: FeedbackPolicy) -> FeedbackOut:
+        """Describe ``policy``."""
+        return cls(
+            groups={name: RuleOut(**rule.to_json()) for name, rule in policy.groups.items()},
+            effective={
+                name: RuleOut(**rule.to_json()) for name, rule in policy.effective().items()
+            },
+            description=policy.describe(),
+        )
+
+
 class ImportOut(BaseModel):
     """What an import did."""
 
@@ -188,9 +219,17 @@ class TestOut(BaseModel):
     index: int
     name: str
     verdict: str
-    time_ms: int | None = Field(description="CPU time; null on a secret test unless staff.")
-    memory_kb: int | None = Field(description="Peak memory; null on a secret test unless staff.")
-    message: str
+    time_ms: int | None = Field(description="CPU time in milliseconds.")
+    memory_kb: int | None = Field(description="Peak memory in KiB.")
+    message: str = Field(description="The checker's message; empty below the full level.")
+
+
+class SummaryOut(BaseModel):
+    """The tests a student's feedback policy only counts (the ``summary`` level)."""
+
+    passed: int
+    done: int
+    total: int
 
 
 class SubmissionUserOut(BaseModel):
@@ -210,12 +249,20 @@ class SubmissionOut(BaseModel):
     user: SubmissionUserOut
     language: str
     status: Literal["queued", "running", "done"]
-    verdict: str | None = Field(description="AC, WA, TLE, MLE, RE, OLE, CE, JE; null until done.")
-    score: float | None = Field(description="Share of tests passed, 0 to 1; null until done.")
+    verdict: str | None = Field(
+        description="AC, WA, TLE, MLE, RE, OLE, CE, JE; null until done, or while the "
+        "feedback policy does not disclose the test deciding it."
+    )
+    score: float | None = Field(
+        description="Share of tests passed, 0 to 1; null until done, or while a test is hidden."
+    )
     created_at: datetime
-    tests_total: int
+    tests_total: int = Field(description="Tests you are told of (hidden ones are not counted).")
     tests_done: int
-    tests: list[TestOut]
+    tests: list[TestOut] = Field(description="Tests shown at the verdict or full level.")
+    summary: SummaryOut | None = Field(
+        None, description="Tests only counted (summary level): passed of done of total."
+    )
     compile_output: str
     message: str
     judgings: int = Field(description="How many times it was judged (rejudges add one).")
@@ -234,8 +281,10 @@ class SubmissionSummaryOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, submission: Submission) -> SubmissionSummaryOut:
-        """Describe ``submission`` (its problem and user loaded)."""
+    def of(
+        cls, submission: Submission, verdict: str | None, score: float | None
+    ) -> SubmissionSummaryOut:
+        """Describe ``submission`` (its problem and user loaded) with its verdict as shown."""
         user = submission.user
         return cls(
             id=submission.id,
@@ -243,8 +292,8 @@ class SubmissionSummaryOut(BaseModel):
             user=SubmissionUserOut(id=user.id, name=user.name, email=user.email),
             language=submission.language,
             status=submission.status.value,
-            verdict=submission.verdict,
-            score=submission.score,
+            verdict=verdict,
+            score=score,
             created_at=submission.created_at,
         )
 

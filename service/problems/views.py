@@ -21,12 +21,14 @@ from quart import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from service.auth import Surface, login_required, require_account, staff_required
 from service.config import get_settings
 from service.db import get_db
 from service.evaluator import OfferedLanguage, PackageError, ProblemPackage, offered_languages
+from service.feedback.queries import policy_of, shown_outcomes
 from service.models import Problem, Submission, User
 from service.packages import MissingPackage, load_stored
 from service.problems.importer import ImportRefused, import_upload
@@ -82,6 +84,7 @@ async def problem_page(slug: str) -> ResponseReturnValue:
             (
                 await db.execute(
                     select(Submission)
+                    .options(selectinload(Submission.problem))
                     .where(Submission.user_id == user.id, Submission.problem_id == problem.id)
                     .order_by(Submission.created_at.desc(), Submission.id.desc())
                     .limit(RECENT_SUBMISSIONS)
@@ -90,6 +93,7 @@ async def problem_page(slug: str) -> ResponseReturnValue:
             .scalars()
             .all()
         )
+        outcomes = await shown_outcomes(db, recent, staff=user.is_staff)
     samples = await _samples(problem)
     languages: Sequence[OfferedLanguage] = await asyncio.to_thread(offered_languages)
     return await render_template(
@@ -99,6 +103,8 @@ async def problem_page(slug: str) -> ResponseReturnValue:
         samples_missing=samples is None,
         languages=languages,
         recent=recent,
+        outcomes=outcomes,
+        feedback=policy_of(problem).describe(),
         preview_kib=SAMPLE_PREVIEW_BYTES // 1024,
     )
 

@@ -42,6 +42,7 @@ from service.auth import (
 from service.config import get_settings
 from service.db import get_db
 from service.evaluator import OfferedLanguage, Verdict, offered_languages
+from service.feedback.queries import shown_outcomes
 from service.models import Status, Submission, User
 from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
@@ -139,10 +140,12 @@ async def index() -> ResponseReturnValue:
         submissions = await list_submissions(
             db, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
+        outcomes = await shown_outcomes(db, submissions, staff=account.is_staff)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return await render_template(
         "submissions/index.html",
         submissions=submissions,
+        outcomes=outcomes,
         filters=filters,
         page=page,
         pages=pages,
