@@ -146,7 +146,8 @@ async def set_feedback(slug: str) -> FeedbackOut:
     try:
         policy = FeedbackPolicy.from_json(body)
     except PolicyError as error:
-        raise ApiError(422, "invalid_policy", f"{str(error).capitalize()}.") from None
+        message = str(error)
+        raise ApiError(422, "invalid_policy", f"{message[:1].upper()}{message[1:]}.") from None
     async with get_db().session() as db:
         problem = await get_visible_problem(db, slug, account)
         if problem is None:

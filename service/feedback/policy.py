@@ -148,7 +148,8 @@ class FeedbackPolicy:
             return cls()
         if not isinstance(data, Mapping) or set(data) - {"groups"}:
             raise PolicyError('a feedback policy is an object {"groups": {<group>: <rule>}}')
-        groups = data.get("groups") or {}
+        groups = data.get("groups")
+        groups = {} if groups is None else groups
         if not isinstance(groups, Mapping):
             raise PolicyError('"groups" must map group names to rules')
         if len(groups) > MAX_GROUPS:
@@ -176,7 +177,7 @@ def _rule(name: str, data: Any) -> GroupRule:
             f"group {name!r}: unknown keys {sorted(unknown)}; use level, full_after, "
             "verdict_after, hidden_until"
         )
-    levels = {level.label: level for level in Level}
+    levels = {level.label: level for level in sorted(Level, reverse=True)}
     level = data.get("level")
     if level not in levels:
         raise PolicyError(f"group {name!r}: level must be one of {', '.join(levels)}")
