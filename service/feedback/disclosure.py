@@ -8,12 +8,13 @@ SSE) and a listed submission's verdict and score. Staff see everything.
 Per test, by level: full keeps everything; verdict keeps name, verdict, time and memory (the
 checker's message goes); summary drops the test from the list and counts it in ``summary``;
 hidden drops it and does not count it. The tests listed are numbered 0, 1, 2... among
-themselves (``index``, ``tests_total``), so no gap tells how many tests are left out. The submission's verdict shown is the first failed
-test's among those whose verdict is shown; when a test that decides it is not shown (a
-summary test failed, or a test is hidden) it is null ("not disclosed"), and with any hidden
-test the score is null too. The judging's message keeps only parts about full tests, and the
-judge's own notes only while no test is below verdict (a note such as the wall-clock budget
-sums every test's time).
+themselves (``index``, ``tests_total``), so no gap tells how many tests are left out.
+
+The submission's verdict shown is the first failed test's among those whose verdict is
+shown; when a test that decides it is not shown (a summary test failed, or a test is
+hidden) it is null ("not disclosed"), and with any hidden test the score is null too. The
+judging's message keeps only parts about full tests, and the judge's own notes only while no
+test is below verdict (a note such as the wall-clock budget sums every test's time).
 """
 
 from __future__ import annotations
