@@ -631,10 +631,13 @@ def submission_id(response: Any) -> int:
 
 
 def parse_events(stream: str) -> list[tuple[str, dict[str, object]]]:
-    """Split a Server-Sent Events body into (event, data) pairs."""
+    """Split a Server-Sent Events body into (event, data) pairs (comments such as keep-alives
+    are skipped, as a browser does)."""
     events = []
     for block in stream.strip().split("\n\n"):
         lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        if not lines:
+            continue
         events.append((lines["event"], json.loads(lines["data"])))
     return events
 
