@@ -398,6 +398,10 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/submissions/{other_sub}/state", (LOGIN, 404, 200, 200)),
     row("GET", "/submissions/{student_sub}/source", SIGNED_IN_200),
     row("GET", "/submissions/{other_sub}/source", (LOGIN, 404, 200, 200)),
+    # A test's data: only where the feedback policy shows the test in full (samples here).
+    row("GET", "/submissions/{student_sub}/tests/input/sample/1", SIGNED_IN_200),
+    row("GET", "/submissions/{other_sub}/tests/answer/sample/1", (LOGIN, 404, 200, 200)),
+    row("GET", "/submissions/{student_sub}/tests/answer/secret/1", (LOGIN, 404, 200, 200)),
     row(
         "POST",
         "/submissions/{rejudge_sub}/rejudge",

@@ -6,7 +6,8 @@ problem's validator quotes in its judge message, a file the checker writes), its
 error, a crash message, its exit status, or the time it spends. For every policy level of
 the secret tests, a student then reads every channel they have (the submission page, its
 JSON state, the API's submission and list, the WebSocket and SSE feeds from before judging
-starts, the lists, the problem page, the CSV export) and no marker, no checker message of a
+starts, the lists, the problem page, the CSV export, the downloads of a test's input, answer
+and output) and no marker, no checker message of a
 secret test, and no figure of a test the level leaves out may appear. At the full level the
 markers do appear: the probe can see a leak when there is one.
 """
@@ -149,6 +150,10 @@ async def everything_a_student_reads(
             seen[path] = await (await client.get(path)).get_data(as_text=True)
         api = await client.get(f"/api/v1/submissions/{number}", headers=bearer(token))
         seen[f"api {number}"] = await api.get_data(as_text=True)
+        for kind in ("input", "answer", "output"):  # the downloads of the first failed test
+            for test in ("secret/1", "secret/deep/2"):
+                path = f"/submissions/{number}/tests/{kind}/{test}"
+                seen[path] = await (await client.get(path)).get_data(as_text=True)
     for path in ("/submissions", "/problems/leaky", "/problems", "/scoreboard.csv"):
         seen[path] = await (await client.get(path)).get_data(as_text=True)
     listed = await client.get("/api/v1/submissions", headers=bearer(token))
@@ -228,6 +233,8 @@ def checker_messages(full: list[dict[str, Any]]) -> set[str]:
 async def test_full_level_shows_the_markers(make_app: AppFactory, tmp_path: Path) -> None:
     found = await judged_under(make_app, tmp_path, "full")
     assert leaks(found["seen"], {INPUT_MARKER}), "the probe sees nothing even at full"
+    downloads = {k: v for k, v in found["seen"].items() if "/tests/answer/" in k}
+    assert leaks(downloads, {ANSWER_MARKER}), "full shows the expected output"
     assert f"exit code {EXIT_STATUS}" in found["seen"]["live"]
 
 
@@ -250,11 +257,14 @@ async def test_no_hidden_byte_reaches_a_student(
         assert all(not t["message"] for t in state["tests"] if t["name"].startswith("secret/"))
 
     assert live_tests(found["live"]), "no test result was sent live"
+    downloads = [path for path in seen if "/tests/" in path]
+    assert downloads and all("There is no" in seen[path] for path in downloads)  # 404s
     if level == "verdict":  # name, verdict, time and memory: the figures are disclosed
         assert len(secret_results(states)) == 2 * len(PROGRAMS)
         return
-    # Below verdict no secret test is named, listed or measured on any channel.
-    assert leaks(seen, {"secret/"}) == []
+    # Below verdict no secret test is named, listed or measured on any channel (the 404s
+    # of the downloads name only the test the student asked for in the URL).
+    assert leaks({k: v for k, v in seen.items() if k not in downloads}, {"secret/"}) == []
     assert secret_results(states) == []
     assert all(not str(test["name"]).startswith("secret/") for test in live_tests(found["live"]))
     for state in states:  # the public sample decides the verdict shown, or nothing does
