@@ -18,6 +18,7 @@ from service import (
     jobs,
     metrics,
     problems,
+    runs,
     security,
     submissions,
     web,
@@ -62,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     web.init_app(app)
     problems.init_app(app)
     submissions.init_app(app)
+    runs.init_app(app)
     api.init_app(app)
     admin.init_app(app)
     return app

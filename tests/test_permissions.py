@@ -160,6 +160,15 @@ async def toggle_policy_set(world: World, values: dict[str, Any]) -> bool:
     return policy is not None
 
 
+def run_json(slug: str) -> Payload:
+    """Return a payload running the hello program on ``slug``'s first sample."""
+
+    def build(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"json": {"problem": slug, "language": "python3", "source": HELLO_PY, "sample": "1"}}
+
+    return build
+
+
 def batch_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return a batch of one hello submission."""
     item = {"problem": "hello", "language": "python3", "source": HELLO_PY}
@@ -482,6 +491,8 @@ ROWS: tuple[Row, ...] = (
         **adds(Submission),
     ),
     row("GET", "/api/v1/submissions", API_SIGNED_IN_200),
+    row("POST", "/api/v1/runs", (401, 200, 200, 200), payload=run_json("hello")),
+    row("POST", "/api/v1/runs", (401, 404, 200, 200), payload=run_json("bigio")),
     row("GET", "/api/v1/submissions/{student_sub}", API_SIGNED_IN_200),
     row("GET", "/api/v1/submissions/{other_sub}", (401, 404, 200, 200)),
     row("GET", f"/api/v1/submissions/{MISSING_ID}", (401, 404, 404, 404)),

@@ -199,6 +199,44 @@ class SubmissionIn(BaseModel):
         return [(file.name, _utf8(file.content)) for file in self.files]
 
 
+class RunIn(SubmissionIn):
+    """Run on my input: sources as for a submission, and ``input`` or a ``sample``'s name."""
+
+    input: str | None = Field(None, description="Standard input (at most 64 KiB).")
+    sample: str | None = Field(
+        None, max_length=255, description="A sample's name (``1`` or ``sample/1``) to run on."
+    )
+
+
+class RunDiffOut(BaseModel):
+    """Where a run's output first differs from the sample's answer."""
+
+    token: int | None = Field(description="The first differing token (1-based); null: none.")
+    summary: str
+
+
+class RunOut(BaseModel):
+    """One run's result; nothing of it is stored."""
+
+    status: Literal["done", "compile_error", "judge_error"]
+    stdout: str = Field(description="Standard output (its first 64 KiB).")
+    stderr: str = Field(description="Standard error (its first 64 KiB).")
+    stdout_truncated: bool
+    stderr_truncated: bool
+    exit: int | None = Field(description="The exit status; null when killed or not run.")
+    time_ms: int = Field(description="CPU time in milliseconds.")
+    memory_kb: int = Field(description="Peak memory in KiB.")
+    compile_output: str
+    verdict: str | None = Field(
+        description="On a sample: the checker's verdict (AC, WA...); on typed input: TLE, MLE, "
+        "RE or OLE when the run failed by itself, else null; CE when it did not build."
+    )
+    message: str = Field(description="How the run ended, or the checker's message.")
+    sample: str | None = Field(description="The sample run on, if any.")
+    expected: str | None = Field(description="The sample's answer (its first 64 KiB).")
+    diff: RunDiffOut | None = Field(description="On a wrong answer: the first difference.")
+
+
 def _utf8(text: str) -> bytes:
     # A JSON string may hold a lone surrogate: keep it as invalid UTF-8, which is refused as
     # "not_text" by validation, rather than failing here.
