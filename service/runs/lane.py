@@ -9,8 +9,8 @@ many sandboxes: with 2 judging slots and 1 lane, runs use at most a third of the
 capacity, and judging always keeps its own slots but for the moment of one short run.
 
 Admission, per person: one run at a time (another is refused, 429 ``run_in_progress``) and
-at most :data:`RUNS_PER_WINDOW` runs per :data:`RUN_WINDOW_SECONDS` (429 ``rate_limited``
-with ``retry_after``). Nothing of a run is stored.
+at most ``RUN_RATE_LIMIT`` runs per window (default 30 per 60 s; 429 ``rate_limited`` with
+``retry_after``), counted in this process. Nothing of a run is stored.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ MAX_INPUT_BYTES = 64 * 1024
 SHOWN_OUTPUT_BYTES = 64 * 1024
 #: Runs at once per web process (each holds one sandbox).
 RUN_LANES = 1
-#: Runs one person may start per window.
-RUNS_PER_WINDOW = 30
-RUN_WINDOW_SECONDS = 60
 EXTENSION_KEY = "verdict.run_lane"
 
 
@@ -78,16 +75,17 @@ class RunLane:
                 "your previous run has not finished; wait for its result, then run again",
                 retry_after=1,
             )
+        limit = self.settings.run_rate_limit
         now = self._clock()
         started = self._started.setdefault(user_id, deque())
-        while started and started[0] <= now - RUN_WINDOW_SECONDS:
+        while started and started[0] <= now - limit.seconds:
             started.popleft()
-        if len(started) >= RUNS_PER_WINDOW:
-            wait = max(1, math.ceil(started[0] + RUN_WINDOW_SECONDS - now))
+        if len(started) >= limit.count:
+            wait = max(1, math.ceil(started[0] + limit.seconds - now))
             raise SubmissionRefused(
                 429,
                 "rate_limited",
-                f"at most {RUNS_PER_WINDOW} runs per {RUN_WINDOW_SECONDS} s; try again in {wait} s",
+                f"at most {limit.count} runs per {limit.seconds} s; try again in {wait} s",
                 retry_after=wait,
             )
         started.append(now)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from quart import Quart
 
+from service.config import RateLimit
 from service.evaluator import RunResult, RunSpec, offered_ids
 from service.models import Judging, Submission
-from service.runs import lane as run_lane
 from tests.factories import (
     HELLO_C,
     HELLO_PY,
@@ -146,11 +146,9 @@ async def test_one_run_at_a_time_per_person(make_app: AppFactory) -> None:
     assert done[0] == someone_else[0] == again[0] == 200
 
 
-async def test_too_many_runs_are_refused_with_retry_after(
-    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(run_lane, "RUNS_PER_WINDOW", 2)
-    async with make_app(setup=judge_on(FakeSandbox(program=lambda s, p: exited(b"1\n")))) as app:
+async def test_too_many_runs_are_refused_with_retry_after(make_app: AppFactory) -> None:
+    fake = FakeSandbox(program=lambda s, p: exited(b"1\n"))
+    async with make_app(setup=judge_on(fake), run_rate_limit=RateLimit(2, 60)) as app:
         await import_example(app, "hello")
         _, headers = await user_with_token(app)
         client = app.test_client()
