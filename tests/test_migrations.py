@@ -96,9 +96,9 @@ async def test_migrations_run_on_a_shared_connection_inside_a_loop(tmp_path: Pat
     assert schema_diff(f"sqlite:///{tmp_path / 'shared.db'}") == []
 
 
-def insert_row(connection: Connection, name: str, **values: Any) -> None:
-    """Insert a row into table ``name`` as it is now, filling other required columns."""
-    table = Table(name, MetaData(), autoload_with=connection)
+def insert_row(connection: Connection, table_name: str, **values: Any) -> None:
+    """Insert a row into table ``table_name`` as it is now, filling other required columns."""
+    table = Table(table_name, MetaData(), autoload_with=connection)
     filler: dict[type[Any], Any] = {
         int: 1,
         str: "x",
@@ -136,3 +136,39 @@ def test_message_parts_arrive_without_touching_stored_judgings(tmp_path: Path) -
     finally:
         engine.dispose()
     assert tuple(row) == ("sample/1: wrong answer", None)
+
+
+def test_feedback_columns_arrive_without_touching_stored_results(tmp_path: Path) -> None:
+    # 0005 adds problems.test_names and feedback_policy (None: the defaults) and each test
+    # result's kept output (empty on older results); every stored row keeps its values.
+    path = tmp_path / "feedback.db"
+    migrations.upgrade(sqlite_url(path), "0003", quiet=True)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            insert_row(connection, "users", id=1, role="student")
+            insert_row(connection, "problems", id=1, slug="kept", test_count=3)
+            insert_row(connection, "submissions", id=1, user_id=1, problem_id=1, status="done")
+            insert_row(connection, "judgings", id=1, submission_id=1, status="done")
+            insert_row(
+                connection,
+                "test_results",
+                id=1,
+                judging_id=1,
+                index=0,
+                name="secret/1",
+                verdict="WA",
+                message="expected 42",
+            )
+        migrations.upgrade(sqlite_url(path), quiet=True)
+        with engine.connect() as connection:
+            problem = connection.execute(
+                text("SELECT slug, test_count, test_names, feedback_policy FROM problems")
+            ).one()
+            result = connection.execute(
+                text("SELECT name, verdict, message, output, output_bytes FROM test_results")
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(problem) == ("kept", 3, None, None)
+    assert tuple(result) == ("secret/1", "WA", "expected 42", "", 0)
