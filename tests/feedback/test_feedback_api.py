@@ -109,3 +109,14 @@ async def test_unknown_and_hidden_problems_are_404(make_app: AppFactory) -> None
         hidden = await client.get("/api/v1/problems/hello/feedback", headers=student)
     assert missing.status_code == 404 and (await missing.get_json())["error"] == "not_found"
     assert hidden.status_code == 404
+
+
+async def test_a_reimport_keeps_the_policy(make_app: AppFactory) -> None:
+    async with make_app() as app:
+        await import_example(app, "groups")
+        _, staff = await user_with_token(app, Role.STAFF)
+        client = app.test_client()
+        await client.put(PATH, json=EXAM, headers=staff)
+        await import_example(app, "groups")
+        kept = await (await client.get(PATH, headers=staff)).get_json()
+    assert kept["groups"]["secret/3-edge"]["level"] == "summary"
