@@ -386,6 +386,13 @@ ROWS: tuple[Row, ...] = (
     row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 303, 303), payload=with_csrf()),
     row(
         "POST",
+        "/problems/toggle/feedback",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"policy": '{"groups": {"secret": {"level": "hidden"}}}'}),
+        effect=toggle_policy_set,
+    ),
+    row(
+        "POST",
         "/problems/hello/submissions",
         (LOGIN, 303, 303, 303),
         payload=with_csrf({"language": "python3", "source": HELLO_PY}),
