@@ -19,6 +19,7 @@ from service import (
     jobs,
     metrics,
     problems,
+    runs,
     security,
     submissions,
     web,
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Quart:
     problems.init_app(app)
     submissions.init_app(app)
     courses.init_app(app)
+    runs.init_app(app)
     api.init_app(app)
     admin.init_app(app)
     # Last: it tidies the template context processors every part above registered.

@@ -79,6 +79,7 @@ class Settings:
     max_source_bytes: int = 64 * 1024
     max_package_bytes: int = 256 * 1024 * 1024
     submission_rate_limit: RateLimit = RateLimit(20, 60)
+    run_rate_limit: RateLimit = RateLimit(30, 60)  # "run on my input", per person
     max_judgings_per_user: int = 2
     wall_budget_factor: float = 2.0
     start_evaluator: bool = True
@@ -188,6 +189,8 @@ def load_settings(
         values["submission_rate_limit"] = parse_rate_limit(
             "SUBMISSION_RATE_LIMIT", env["SUBMISSION_RATE_LIMIT"]
         )
+    if env.get("RUN_RATE_LIMIT", "").strip():
+        values["run_rate_limit"] = parse_rate_limit("RUN_RATE_LIMIT", env["RUN_RATE_LIMIT"])
     if env.get("WALL_BUDGET_FACTOR", "").strip():
         values["wall_budget_factor"] = _parse_float(
             "WALL_BUDGET_FACTOR", env["WALL_BUDGET_FACTOR"], 1.0

@@ -232,6 +232,8 @@ class _Job:
             wall_ms=event.wall_ms,
             memory_kb=event.memory_kb,
             message=event.message,
+            output=event.output.decode("utf-8", errors="replace"),
+            output_bytes=event.output_bytes,
         )
         await judgings.add_result(self.database, self.broker, self.held, result)
 

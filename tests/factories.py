@@ -41,6 +41,8 @@ from service.auth.api_tokens import create_token
 from service.auth.sessions import create_session
 from service.config import Environment, get_settings
 from service.db import get_db
+from service.feedback.policy import FeedbackPolicy
+from service.feedback.queries import set_policy
 from service.models import (
     Judging,
     LoginSession,
@@ -76,6 +78,7 @@ SETTINGS_VARIABLES = (
     "MAX_SOURCE_BYTES",
     "MAX_PACKAGE_BYTES",
     "SUBMISSION_RATE_LIMIT",
+    "RUN_RATE_LIMIT",
     "MAX_JUDGINGS_PER_USER",
     "WALL_BUDGET_FACTOR",
     "SANDBOX",
@@ -489,6 +492,14 @@ async def load_problem(app: Quart, slug: str) -> Problem | None:
         return (await db.execute(query)).scalar_one_or_none()
 
 
+async def set_feedback(app: Quart, slug: str, groups: dict[str, Any]) -> None:
+    """Give problem ``slug`` the feedback policy ``{"groups": groups}`` (as staff would)."""
+    async with get_db(app).session() as db:
+        problem = (await db.execute(select(Problem).where(Problem.slug == slug))).scalar_one()
+        await set_policy(db, problem, FeedbackPolicy.from_json({"groups": groups}))
+        await db.commit()
+
+
 async def assert_nothing_stored(app: Quart) -> None:
     """No problem row, no package version, no zip in the store."""
     async with get_db(app).session() as db:
@@ -621,10 +632,13 @@ def submission_id(response: Any) -> int:
 
 
 def parse_events(stream: str) -> list[tuple[str, dict[str, object]]]:
-    """Split a Server-Sent Events body into (event, data) pairs."""
+    """Split a Server-Sent Events body into (event, data) pairs (comments such as keep-alives
+    are skipped, as a browser does)."""
     events = []
     for block in stream.strip().split("\n\n"):
         lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        if not lines:
+            continue
         events.append((lines["event"], json.loads(lines["data"])))
     return events
 

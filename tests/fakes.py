@@ -42,6 +42,7 @@ from service.evaluator import (
 )
 from service.evaluator.programs import BUILD_ARCHIVE
 from service.jobs import LocalDispatcher, get_dispatcher
+from service.runs.lane import get_run_lane
 from tests.factories import TEST_PUBLIC_URL
 from tests.helpers import require_or_skip
 
@@ -218,7 +219,7 @@ def judge_on(
     retry_delay: float | None = None,
     configure: Callable[[LocalDispatcher], None] | None = None,
 ) -> Callable[[Quart], None]:
-    """Return a ``make_app`` setup whose dispatcher judges on ``sandbox``.
+    """Return a ``make_app`` setup whose dispatcher judges (and runs run) on ``sandbox``.
 
     ``retry_delay`` replaces the wait before a retry after an infrastructure failure;
     ``configure(dispatcher)`` runs last, before the app starts serving.
@@ -227,6 +228,7 @@ def judge_on(
     def setup(app: Quart) -> None:
         dispatcher = get_dispatcher(app)
         dispatcher.sandbox = sandbox
+        get_run_lane(app).sandbox = sandbox
         if retry_delay is not None:
             dispatcher.retry_delay = retry_delay
         if configure is not None:

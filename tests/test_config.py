@@ -121,8 +121,10 @@ def test_submission_and_storage_limits_come_from_the_environment(tmp_path: Path)
             "MAX_SOURCE_BYTES": "1000",
             "MAX_PACKAGE_BYTES": "4096",
             "SUBMISSION_RATE_LIMIT": " 5 / 30 ",
+            "RUN_RATE_LIMIT": "7/10",
         }
     )
+    assert settings.run_rate_limit == RateLimit(7, 10)
     assert settings.package_dir == tmp_path / "store" / "packages"
     assert settings.max_source_bytes == 1000
     assert settings.max_package_bytes == 4096

@@ -215,3 +215,39 @@ def test_an_empty_server_gets_no_course(tmp_path: Path) -> None:
             assert connection.execute(text("SELECT count(*) FROM courses")).scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_feedback_columns_arrive_without_touching_stored_results(tmp_path: Path) -> None:
+    # 0005 adds problems.test_names and feedback_policy (None: the defaults) and each test
+    # result's kept output (empty on older results); every stored row keeps its values.
+    path = tmp_path / "feedback.db"
+    migrations.upgrade(sqlite_url(path), "0003", quiet=True)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            insert_row(connection, "users", id=1, role="student")
+            insert_row(connection, "problems", id=1, slug="kept", test_count=3)
+            insert_row(connection, "submissions", id=1, user_id=1, problem_id=1, status="done")
+            insert_row(connection, "judgings", id=1, submission_id=1, status="done")
+            insert_row(
+                connection,
+                "test_results",
+                id=1,
+                judging_id=1,
+                index=0,
+                name="secret/1",
+                verdict="WA",
+                message="expected 42",
+            )
+        migrations.upgrade(sqlite_url(path), quiet=True)
+        with engine.connect() as connection:
+            problem = connection.execute(
+                text("SELECT slug, test_count, test_names, feedback_policy FROM problems")
+            ).one()
+            result = connection.execute(
+                text("SELECT name, verdict, message, output, output_bytes FROM test_results")
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(problem) == ("kept", 3, None, None)
+    assert tuple(result) == ("secret/1", "WA", "expected 42", "", 0)

@@ -176,6 +176,33 @@ def json_body(body: Mapping[str, Any]) -> Payload:
     return build
 
 
+def feedback_json(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return a feedback policy making the toggle problem's secret tests summary only."""
+    return {"json": {"groups": {"secret": {"level": "summary"}}}}
+
+
+async def toggle_policy_set(world: World, values: dict[str, Any]) -> bool:
+    """Return whether the toggle problem has a feedback policy of its own now."""
+    async with get_db(world.app).session() as db:
+        policy = await db.scalar(select(Problem.feedback_policy).where(Problem.slug == "toggle"))
+    if policy is not None:  # undo it for the next role's request
+        async with get_db(world.app).session() as db:
+            problem = await db.scalar(select(Problem).where(Problem.slug == "toggle"))
+            assert problem is not None
+            problem.feedback_policy = None
+            await db.commit()
+    return policy is not None
+
+
+def run_json(slug: str) -> Payload:
+    """Return a payload running the hello program on ``slug``'s first sample."""
+
+    def build(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"json": {"problem": slug, "language": "python3", "source": HELLO_PY, "sample": "1"}}
+
+    return build
+
+
 def roster_csv(world: World, role: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return a roster CSV adding one person of the role's own (a new member when allowed)."""
     text = f"email,name,section\nroster-{role}-{next(ROSTER_NUMBERS)}@example.com,R,Lab A\n"
@@ -457,6 +484,13 @@ ROWS: tuple[Row, ...] = (
     row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 303, 303), payload=with_csrf()),
     row(
         "POST",
+        "/problems/toggle/feedback",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"policy": '{"groups": {"secret": {"level": "hidden"}}}'}),
+        effect=toggle_policy_set,
+    ),
+    row(
+        "POST",
         "/problems/hello/submissions",
         (LOGIN, 303, 303, 303),
         payload=with_csrf({"language": "python3", "source": HELLO_PY}),
@@ -478,6 +512,10 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/submissions/{other_sub}/state", (LOGIN, 404, 200, 200)),
     row("GET", "/submissions/{student_sub}/source", SIGNED_IN_200),
     row("GET", "/submissions/{other_sub}/source", (LOGIN, 404, 200, 200)),
+    # A test's data: only where the feedback policy shows the test in full (samples here).
+    row("GET", "/submissions/{student_sub}/tests/input/sample/1", SIGNED_IN_200),
+    row("GET", "/submissions/{other_sub}/tests/answer/sample/1", (LOGIN, 404, 200, 200)),
+    row("GET", "/submissions/{student_sub}/tests/answer/secret/1", (LOGIN, 404, 200, 200)),
     row(
         "POST",
         "/submissions/{rejudge_sub}/rejudge",
@@ -527,6 +565,15 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/api/v1/problems/hello", API_SIGNED_IN_200),
     row("GET", "/api/v1/problems/bigio", (401, 404, 200, 200)),
     row("POST", "/api/v1/problems", (401, 403, 201, 201), payload=package_upload, **adds(Problem)),
+    row("GET", "/api/v1/problems/hello/feedback", API_SIGNED_IN_200),
+    row("GET", "/api/v1/problems/bigio/feedback", (401, 404, 200, 200)),
+    row(
+        "PUT",
+        "/api/v1/problems/toggle/feedback",
+        (401, 403, 200, 200),
+        payload=feedback_json,
+        effect=toggle_policy_set,
+    ),
     row(
         "POST",
         "/api/v1/submissions",
@@ -549,6 +596,8 @@ ROWS: tuple[Row, ...] = (
         **adds(Submission),
     ),
     row("GET", "/api/v1/submissions", API_SIGNED_IN_200),
+    row("POST", "/api/v1/runs", (401, 200, 200, 200), payload=run_json("hello")),
+    row("POST", "/api/v1/runs", (401, 404, 200, 200), payload=run_json("bigio")),
     row("GET", "/api/v1/submissions/{student_sub}", API_SIGNED_IN_200),
     row("GET", "/api/v1/submissions/{other_sub}", (401, 404, 200, 200)),
     row("GET", f"/api/v1/submissions/{MISSING_ID}", (401, 404, 404, 404)),

@@ -12,7 +12,7 @@ from quart import Quart
 from quart_schema import HttpSecurityScheme, Info, QuartSchema
 
 # The resource modules add their routes to the blueprint of service.api.views as they load.
-from service.api import courses, problems, submissions  # noqa: F401
+from service.api import courses, problems, runs, submissions  # noqa: F401
 from service.api.errors import register_error_handlers
 from service.api.openapi import ApiOpenAPIProvider, docs_page, docs_script
 from service.api.views import bp

@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.feedback.policy import FeedbackPolicy
 from service.models import Problem, Submission, User
 
 MAX_PAGE = 100_000
@@ -112,6 +113,36 @@ class ProblemPage(BaseModel):
     total: int
 
 
+class RuleOut(BaseModel):
+    """One test group's level and its switches in time."""
+
+    level: Literal["full", "verdict", "summary", "hidden"]
+    full_after: datetime | None = Field(None, description="Full feedback from this time on.")
+    verdict_after: int | None = Field(
+        None, description="At least the verdict once the student sent this many submissions."
+    )
+    hidden_until: datetime | None = Field(None, description="Hidden before this time (exams).")
+
+
+class FeedbackOut(BaseModel):
+    """A problem's feedback policy: the groups set, every rule in force, and in one sentence."""
+
+    groups: dict[str, RuleOut] = Field(description="The rules set for this problem.")
+    effective: dict[str, RuleOut] = Field(description="Every rule in force, defaults included.")
+    description: str = Field(description="The policy as the problem page says it.")
+
+    @classmethod
+    def of(cls, policy: FeedbackPolicy) -> FeedbackOut:
+        """Describe ``policy``."""
+        return cls(
+            groups={name: RuleOut(**rule.to_json()) for name, rule in policy.groups.items()},
+            effective={
+                name: RuleOut(**rule.to_json()) for name, rule in policy.effective().items()
+            },
+            description=policy.describe(),
+        )
+
+
 class ImportOut(BaseModel):
     """What an import did."""
 
@@ -168,6 +199,44 @@ class SubmissionIn(BaseModel):
         return [(file.name, _utf8(file.content)) for file in self.files]
 
 
+class RunIn(SubmissionIn):
+    """Run on my input: sources as for a submission, and ``input`` or a ``sample``'s name."""
+
+    input: str | None = Field(None, description="Standard input (at most 64 KiB).")
+    sample: str | None = Field(
+        None, max_length=255, description="A sample's name (``1`` or ``sample/1``) to run on."
+    )
+
+
+class RunDiffOut(BaseModel):
+    """Where a run's output first differs from the sample's answer."""
+
+    token: int | None = Field(description="The first differing token (1-based); null: none.")
+    summary: str
+
+
+class RunOut(BaseModel):
+    """One run's result; nothing of it is stored."""
+
+    status: Literal["done", "compile_error", "judge_error"]
+    stdout: str = Field(description="Standard output (its first 64 KiB).")
+    stderr: str = Field(description="Standard error (its first 64 KiB).")
+    stdout_truncated: bool
+    stderr_truncated: bool
+    exit: int | None = Field(description="The exit status; null when killed or not run.")
+    time_ms: int = Field(description="CPU time in milliseconds.")
+    memory_kb: int = Field(description="Peak memory in KiB.")
+    compile_output: str
+    verdict: str | None = Field(
+        description="On a sample: the checker's verdict (AC, WA...); on typed input: TLE, MLE, "
+        "RE or OLE when the run failed by itself, else null; CE when it did not build."
+    )
+    message: str = Field(description="How the run ended, or the checker's message.")
+    sample: str | None = Field(description="The sample run on, if any.")
+    expected: str | None = Field(description="The sample's answer (its first 64 KiB).")
+    diff: RunDiffOut | None = Field(description="On a wrong answer: the first difference.")
+
+
 def _utf8(text: str) -> bytes:
     # A JSON string may hold a lone surrogate: keep it as invalid UTF-8, which is refused as
     # "not_text" by validation, rather than failing here.
@@ -188,9 +257,17 @@ class TestOut(BaseModel):
     index: int
     name: str
     verdict: str
-    time_ms: int | None = Field(description="CPU time; null on a secret test unless staff.")
-    memory_kb: int | None = Field(description="Peak memory; null on a secret test unless staff.")
-    message: str
+    time_ms: int | None = Field(description="CPU time in milliseconds.")
+    memory_kb: int | None = Field(description="Peak memory in KiB.")
+    message: str = Field(description="The checker's message; empty below the full level.")
+
+
+class SummaryOut(BaseModel):
+    """The tests a student's feedback policy only counts (the ``summary`` level)."""
+
+    passed: int
+    done: int
+    total: int
 
 
 class SubmissionUserOut(BaseModel):
@@ -210,12 +287,20 @@ class SubmissionOut(BaseModel):
     user: SubmissionUserOut
     language: str
     status: Literal["queued", "running", "done"]
-    verdict: str | None = Field(description="AC, WA, TLE, MLE, RE, OLE, CE, JE; null until done.")
-    score: float | None = Field(description="Share of tests passed, 0 to 1; null until done.")
+    verdict: str | None = Field(
+        description="AC, WA, TLE, MLE, RE, OLE, CE, JE; null until done, or while the "
+        "feedback policy does not disclose the test deciding it."
+    )
+    score: float | None = Field(
+        description="Share of tests passed, 0 to 1; null until done, or while a test is hidden."
+    )
     created_at: datetime
-    tests_total: int
+    tests_total: int = Field(description="Tests you are told of (hidden ones are not counted).")
     tests_done: int
-    tests: list[TestOut]
+    tests: list[TestOut] = Field(description="Tests shown at the verdict or full level.")
+    summary: SummaryOut | None = Field(
+        None, description="Tests only counted (summary level): passed of done of total."
+    )
     compile_output: str
     message: str
     judgings: int = Field(description="How many times it was judged (rejudges add one).")
@@ -234,8 +319,10 @@ class SubmissionSummaryOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, submission: Submission) -> SubmissionSummaryOut:
-        """Describe ``submission`` (its problem and user loaded)."""
+    def of(
+        cls, submission: Submission, verdict: str | None, score: float | None
+    ) -> SubmissionSummaryOut:
+        """Describe ``submission`` (its problem and user loaded) with its verdict as shown."""
         user = submission.user
         return cls(
             id=submission.id,
@@ -243,8 +330,8 @@ class SubmissionSummaryOut(BaseModel):
             user=SubmissionUserOut(id=user.id, name=user.name, email=user.email),
             language=submission.language,
             status=submission.status.value,
-            verdict=submission.verdict,
-            score=submission.score,
+            verdict=verdict,
+            score=score,
             created_at=submission.created_at,
         )
 

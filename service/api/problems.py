@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound
 
 from service.api.errors import ApiError
 from service.api.models import (
+    FeedbackOut,
     ImportForm,
     ImportOut,
     PageQuery,
@@ -21,6 +22,8 @@ from service.api.views import bp, errors
 from service.auth.current import Surface, require_account, staff_required
 from service.config import get_settings
 from service.db import get_db
+from service.feedback.policy import FeedbackPolicy, PolicyError
+from service.feedback.queries import policy_of, set_policy
 from service.problems.importer import import_upload
 from service.problems.queries import (
     count_visible_problems,
@@ -109,3 +112,46 @@ async def import_problem() -> tuple[ImportOut, int, dict[str, str]]:
     )
     location = url_for("api.get_problem", slug=result.problem.slug)
     return body, 201 if result.created else 200, {"Location": location}
+
+
+@bp.get("/problems/<slug>/feedback")
+@login_required
+@errors(401, 404)
+@validate_response(FeedbackOut)
+async def get_feedback(slug: str) -> FeedbackOut:
+    """Return the problem's feedback policy: what students see of each test group, and when."""
+    account = await require_account(Surface.API)
+    async with get_db().session() as db:
+        problem = await get_visible_problem(db, slug, account)
+    if problem is None:
+        raise NotFound(f"There is no problem {slug!r}.")
+    return FeedbackOut.of(policy_of(problem))
+
+
+@bp.put("/problems/<slug>/feedback")
+@staff_required
+@errors(400, 401, 403, 404, 422)
+@validate_response(FeedbackOut)
+async def set_feedback(slug: str) -> FeedbackOut:
+    """Replace the problem's feedback policy (staff); groups left out follow the defaults."""
+    account = await require_account(Surface.API)
+    body = await request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(
+            422,
+            "invalid_policy",
+            'Send the policy as a JSON object {"groups": {...}} with Content-Type: '
+            "application/json.",
+        )
+    try:
+        policy = FeedbackPolicy.from_json(body)
+    except PolicyError as error:
+        message = str(error)
+        raise ApiError(422, "invalid_policy", f"{message[:1].upper()}{message[1:]}.") from None
+    async with get_db().session() as db:
+        problem = await get_visible_problem(db, slug, account)
+        if problem is None:
+            raise NotFound(f"There is no problem {slug!r}.")
+        await set_policy(db, problem, policy)
+        await db.commit()
+    return FeedbackOut.of(policy)

@@ -26,6 +26,7 @@ from service.api.models import (
 from service.api.views import ID, bp, errors
 from service.auth.current import Surface, require_account, staff_required
 from service.db import get_db
+from service.feedback.queries import shown_outcomes
 from service.models import User
 from service.submissions import queries
 from service.submissions.live import (
@@ -117,8 +118,12 @@ async def list_submissions(query_args: SubmissionQuery) -> SubmissionPage:
             limit=query_args.per_page,
             offset=(query_args.page - 1) * query_args.per_page,
         )
+        outcomes = await shown_outcomes(db, submissions, staff=account.is_staff)
     return SubmissionPage(
-        items=[SubmissionSummaryOut.of(submission) for submission in submissions],
+        items=[
+            SubmissionSummaryOut.of(submission, *outcomes[submission.id])
+            for submission in submissions
+        ],
         page=query_args.page,
         per_page=query_args.per_page,
         total=total,

@@ -14,7 +14,8 @@ other directly, never this module, so there is no import cycle.
 - languages: the registry (``get_language``, ``offered_languages``, ...);
 - the sandbox contract: ``Sandbox`` runs a ``RunSpec`` within ``Limits`` and returns a
   ``RunResult``; ``create_sandbox`` picks one, ``SandboxUnavailable`` says why it cannot;
-- ``verify`` judges a package's own submissions against the verdicts they expect.
+- ``verify`` judges a package's own submissions against the verdicts they expect;
+- ``try_program`` runs sources once on one input ("run on my input"), nothing judged.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from service.evaluator.sandbox import (
     UnsafeRlimitSandbox,
     create_sandbox,
 )
+from service.evaluator.trial import TrialResult, try_program
 from service.evaluator.validators import CheckResult
 from service.evaluator.verdicts import Verdict
 from service.evaluator.verify import SubmissionReport, VerifyError, VerifyReport, verify
@@ -102,6 +104,7 @@ __all__ = [
     "SubmissionReport",
     "TestCase",
     "TestFinished",
+    "TrialResult",
     "UnknownLanguageError",
     "UnsafeRlimitSandbox",
     "UnsupportedProblem",
@@ -120,5 +123,6 @@ __all__ = [
     "load_package",
     "offered_ids",
     "offered_languages",
+    "try_program",
     "verify",
 ]

@@ -41,6 +41,8 @@ from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
 #: Time limit used when neither the caller nor the package gives one.
 DEFAULT_TIME_LIMIT = 1.0
+#: Bytes of a program's standard output a test result keeps (to show beside the answer).
+OUTPUT_HEAD = 64 * 1024
 
 
 class Mode(enum.StrEnum):
@@ -80,6 +82,8 @@ class TestFinished:
     message: str = ""
     exit_code: int | None = None
     signal: int | None = None
+    output: bytes = b""  # the first OUTPUT_HEAD bytes of the program's standard output
+    output_bytes: int = 0  # the whole output's length
 
 
 @dataclass(frozen=True)
@@ -365,4 +369,6 @@ class _TestRun:
             message=message,
             exit_code=result.exit_code,
             signal=result.signal,
+            output=result.stdout[:OUTPUT_HEAD],
+            output_bytes=len(result.stdout),
         )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, UTCDateTime, utcnow
@@ -27,6 +28,11 @@ class Problem(Base):
     output_mb: Mapped[int] = mapped_column(Integer)
     test_count: Mapped[int] = mapped_column(Integer)
     sample_count: Mapped[int] = mapped_column(Integer)
+    # The tests' names in order (``sample/1``, ``secret/g1/03``...), so a student can be told
+    # how many tests they see before any ran. None: imported before names were kept.
+    test_names: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Who sees how much of each test group, and when (service.feedback.policy); None: defaults.
+    feedback_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     validation: Mapped[str] = mapped_column(String(16), default="default")
     # Statement as shipped: "markdown", "pdf", "latex" or "none"; HTML is rendered at import.
     statement_kind: Mapped[str] = mapped_column(String(16), default="none")

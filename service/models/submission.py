@@ -147,5 +147,9 @@ class TestResult(Base):
     wall_ms: Mapped[int] = mapped_column(Integer, default=0)
     memory_kb: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The start of the program's standard output (at most OUTPUT_KEPT bytes, as UTF-8 text
+    # with undecodable bytes replaced), shown beside the answer where the policy allows.
+    output: Mapped[str] = mapped_column(Text, default="")
+    output_bytes: Mapped[int] = mapped_column(Integer, default=0)  # its whole length
 
     judging: Mapped[Judging] = relationship(back_populates="results")

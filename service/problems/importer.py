@@ -289,6 +289,7 @@ async def _upsert(
     row.output_mb = package.limits.output_mb
     row.test_count = len(package.tests)
     row.sample_count = len(package.samples)
+    row.test_names = [test.name for test in package.tests]
     row.validation = package.validation
     row.statement_kind = checked.statement.kind
     row.statement_html = checked.statement.html

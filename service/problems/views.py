@@ -4,6 +4,7 @@ hide/show. Views parse the request, call the importer or a query, and render."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ from quart import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from service.auth import Surface, login_required, require_account, staff_required
 from service.config import get_settings
 from service.db import get_db
 from service.evaluator import OfferedLanguage, PackageError, ProblemPackage, offered_languages
+from service.feedback.policy import FeedbackPolicy, PolicyError
+from service.feedback.queries import policy_of, set_policy, shown_outcomes
 from service.models import Problem, Submission, User
 from service.packages import MissingPackage, load_stored
 from service.problems.importer import ImportRefused, import_upload
@@ -82,6 +86,7 @@ async def problem_page(slug: str) -> ResponseReturnValue:
             (
                 await db.execute(
                     select(Submission)
+                    .options(selectinload(Submission.problem))
                     .where(Submission.user_id == user.id, Submission.problem_id == problem.id)
                     .order_by(Submission.created_at.desc(), Submission.id.desc())
                     .limit(RECENT_SUBMISSIONS)
@@ -90,6 +95,7 @@ async def problem_page(slug: str) -> ResponseReturnValue:
             .scalars()
             .all()
         )
+        outcomes = await shown_outcomes(db, recent, staff=user.is_staff)
     samples = await _samples(problem)
     languages: Sequence[OfferedLanguage] = await asyncio.to_thread(offered_languages)
     return await render_template(
@@ -99,6 +105,9 @@ async def problem_page(slug: str) -> ResponseReturnValue:
         samples_missing=samples is None,
         languages=languages,
         recent=recent,
+        outcomes=outcomes,
+        feedback=policy_of(problem).describe(),
+        policy_json=json.dumps(policy_of(problem).to_json(), indent=2),
         preview_kib=SAMPLE_PREVIEW_BYTES // 1024,
     )
 
@@ -224,6 +233,32 @@ async def _set_hidden(slug: str, hidden: bool) -> ResponseReturnValue:
     state = "hidden from students" if hidden else "visible to students"
     await flash(f"{problem.name} ({problem.slug}) is now {state}.", "info")
     return redirect(_back_to(slug))
+
+
+@bp.post("/problems/<slug>/feedback")
+@staff_required
+async def set_feedback(slug: str) -> ResponseReturnValue:
+    """Set the problem's feedback policy from the staff form (the JSON the API takes)."""
+    account = await require_account(Surface.PAGE)
+    text = (await request.form).get("policy", "").strip() or '{"groups": {}}'
+    try:
+        policy = FeedbackPolicy.from_json(json.loads(text))
+    except json.JSONDecodeError as error:
+        await flash(
+            f"The policy is not JSON ({error.msg} at line {error.lineno}); unchanged.", "error"
+        )
+        return redirect(url_for("problems.problem_page", slug=slug), 303)
+    except PolicyError as error:
+        await flash(f"The policy was not changed: {error}.", "error")
+        return redirect(url_for("problems.problem_page", slug=slug), 303)
+    async with get_db().session() as db:
+        problem = await get_visible_problem(db, slug, account)
+        if problem is None:
+            raise NotFound(f"There is no problem '{slug}'.")
+        await set_policy(db, problem, policy)
+        await db.commit()
+    await flash(f"Feedback policy saved: {policy.describe()}", "info")
+    return redirect(url_for("problems.problem_page", slug=slug), 303)
 
 
 def _back_to(slug: str) -> str:

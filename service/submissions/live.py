@@ -26,8 +26,9 @@ from werkzeug.exceptions import TooManyRequests
 
 from service.db import get_db
 from service.events import get_broker
+from service.feedback.disclosure import Disclosure, done_event
 from service.models import Status
-from service.submissions.state import redact_event, visible_state
+from service.submissions.state import viewed_state
 
 #: Seconds without an event before the state is read again from the database.
 RECHECK_SECONDS = 5.0
@@ -140,10 +141,15 @@ LiveItem = Snapshot | Change | Quiet
 
 
 async def follow(app: Quart, submission_id: int, *, staff: bool) -> AsyncGenerator[LiveItem]:
-    """Yield a snapshot of the submission, then each change, until it is done."""
+    """Yield a snapshot of the submission, then each change, until it is done.
+
+    Every state and event passes the viewer's :class:`Disclosure` (renewed with each read of
+    the state, so a switch in time takes effect); an event it withholds is not sent, and a
+    student's ``done`` carries the figures of their own view of the state.
+    """
     # Subscribe before reading the snapshot: an event published in between is not lost.
     async with get_broker(app).subscribe(submission_id) as subscription:
-        snapshot = await _read(app, submission_id, staff=staff)
+        snapshot, disclosure = await _read(app, submission_id, staff=staff)
         yield Snapshot(snapshot)
         events = aiter(subscription)
         while snapshot is not None and snapshot.get("status") != Status.DONE.value:
@@ -152,22 +158,33 @@ async def follow(app: Quart, submission_id: int, *, staff: bool) -> AsyncGenerat
             except StopAsyncIteration:  # the app is shutting down
                 return
             except TimeoutError:
-                latest = await _read(app, submission_id, staff=staff)
+                latest, disclosure = await _read(app, submission_id, staff=staff)
                 if latest == snapshot:
                     yield Quiet()
                 else:
                     snapshot = latest
                     yield Snapshot(snapshot)
                 continue
-            yield Change(redact_event(event, staff=staff))
+            shown = disclosure.event(event) if disclosure is not None else None
             if event.get("type") == "done":
+                if shown is None:  # the viewer's figures come from their own state
+                    state, _ = await _read(app, submission_id, staff=staff)
+                    if state is not None:
+                        yield Change(done_event(event, state))
+                else:
+                    yield Change(shown)
                 return
+            if shown is not None:
+                yield Change(shown)
             if subscription.lagged:  # events were dropped: send the whole state again
                 subscription.lagged = False
-                snapshot = await _read(app, submission_id, staff=staff)
+                snapshot, disclosure = await _read(app, submission_id, staff=staff)
                 yield Snapshot(snapshot)
 
 
-async def _read(app: Quart, submission_id: int, *, staff: bool) -> dict[str, Any] | None:
+async def _read(
+    app: Quart, submission_id: int, *, staff: bool
+) -> tuple[dict[str, Any] | None, Disclosure | None]:
     async with get_db(app).session() as db:
-        return await visible_state(db, submission_id, staff=staff)
+        viewed = await viewed_state(db, submission_id, staff=staff)
+    return (None, None) if viewed is None else viewed

@@ -8,17 +8,28 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.judgings import PART_SEPARATOR, MessagePart, result_json
+from service.feedback.disclosure import Disclosure
+from service.feedback.queries import disclosure_for
+from service.judgings import result_json
 from service.models import Judging, Submission
 
 
 async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, Any] | None:
     """Return the submission with its current judging's results, or None if there is none.
 
+    Every key of it, for staff; a student sees it through ``Disclosure.state`` only.
+    """
+    found = await _read(db, submission_id)
+    return None if found is None else found[1]
+
+
+async def _read(db: AsyncSession, submission_id: int) -> tuple[Submission, dict[str, Any]] | None:
+    """Return the submission and its whole state, or None if there is none.
+
     Keys: id, problem (slug), problem_name, user {id, name, email}, language, status, verdict,
     score, created_at (ISO 8601), tests_total, tests_done, tests [{index, name, verdict,
     time_ms, memory_kb, message}], compile_output, message, message_parts (the message as
-    stored parts, or None), judging_id, judgings (count). Show it through ``redact_state``.
+    stored parts, or None), judging_id, judgings (count).
     """
     # The judging count comes with the row in one statement: read apart, a judging committed
     # in between gave a state that was never true ("queued" with one judging).
@@ -50,7 +61,7 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
     # The same builder as the live ``test`` events: a snapshot and the events agree.
     tests = [result_json(result) for result in (judging.results if judging is not None else [])]
     total = judging.total if judging is not None and judging.total else 0
-    return {
+    return submission, {
         "id": submission.id,
         "problem": submission.problem.slug,
         "problem_name": submission.problem.name,
@@ -75,81 +86,25 @@ async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, An
     }
 
 
-#: Test names (paths under the package's data/) that students may see in full.
-SAMPLE_PREFIX = "sample/"
+async def viewed_state(
+    db: AsyncSession, submission_id: int, *, staff: bool
+) -> tuple[dict[str, Any], Disclosure] | None:
+    """Return the submission's state as the viewer sees it and the disclosure that made it.
 
-
-def is_sample(test_name: str | None) -> bool:
-    """Return whether a test is a sample (its data is public, so its message may be shown)."""
-    return bool(test_name) and str(test_name).startswith(SAMPLE_PREFIX)
-
-
-#: What a student gets instead of a secret test's fields: a message may quote the expected
-#: answer, and time and memory are as good as output to a program that chooses how much it
-#: spends (one read the first byte of every input through the memory column).
-SECRET_TEST_HIDDEN: dict[str, Any] = {"message": "", "time_ms": None, "memory_kb": None}
-
-
-def _redact_test(test: dict[str, Any]) -> dict[str, Any]:
-    if is_sample(test.get("name")):
-        return test
-    return {**test, **SECRET_TEST_HIDDEN}
-
-
-def is_public(part: MessagePart) -> bool:
-    """Return whether a student may read a part of a judging's message.
-
-    A part about a test is as visible as that test's own message (samples only); a part about
-    the judging is, unless it comes from the judge's insides (an exception, a validator's
-    build output), which may quote anything.
+    The viewer is staff, or the submission's owner (whose count of submissions to the
+    problem moves the policy's ``verdict_after`` switches). None: there is no submission.
     """
-    if part.test is not None:
-        return is_sample(part.test)
-    return not part.internal
-
-
-def student_message(parts: list[dict[str, Any]] | None) -> str:
-    """Return what a student sees of a judging's message: its public parts only.
-
-    A judging stored before messages had parts (None) shows nothing: its text cannot be split
-    by test safely.
-    """
-    shown = [MessagePart.from_json(part) for part in parts or []]
-    return PART_SEPARATOR.join(part.render() for part in shown if is_public(part) and part.render())
-
-
-def redact_state(state: dict[str, Any], *, staff: bool) -> dict[str, Any]:
-    """Return ``state`` as ``staff`` or not may see it: nothing of a secret test but its verdict.
-
-    A secret test keeps its name and verdict; its message, time and memory become
-    ``SECRET_TEST_HIDDEN`` (they could carry its data out). Samples are public and staff see
-    everything. The judging's message is rebuilt from its parts, each shown by its own test's
-    visibility (``is_public``).
-    """
-    parts = state.get("message_parts")
-    visible = {key: value for key, value in state.items() if key != "message_parts"}
-    if staff:
-        return visible
-    return {
-        **visible,
-        "message": student_message(parts),
-        "tests": [_redact_test(test) for test in state.get("tests") or []],
-    }
-
-
-def redact_event(event: dict[str, Any], *, staff: bool) -> dict[str, Any]:
-    """Return a live event as ``staff`` or not may see it (the same rule as ``redact_state``)."""
-    if staff or event.get("type") != "test":
-        return event
-    nested = event.get("test")
-    if isinstance(nested, dict):
-        return {**event, "test": _redact_test(nested)}
-    return _redact_test(event)
+    found = await _read(db, submission_id)
+    if found is None:
+        return None
+    submission, state = found
+    disclosure = await disclosure_for(db, submission.problem, submission.user_id, staff=staff)
+    return disclosure.state(state), disclosure
 
 
 async def visible_state(
     db: AsyncSession, submission_id: int, *, staff: bool
 ) -> dict[str, Any] | None:
-    """Return ``submission_state`` redacted for a viewer who is ``staff`` or not."""
-    state = await submission_state(db, submission_id)
-    return None if state is None else redact_state(state, staff=staff)
+    """Return the submission's state as staff, or its owner, may see it (see ``viewed_state``)."""
+    viewed = await viewed_state(db, submission_id, staff=staff)
+    return None if viewed is None else viewed[0]

@@ -42,10 +42,12 @@ from service.auth import (
 from service.config import get_settings
 from service.db import get_db
 from service.evaluator import OfferedLanguage, Verdict, offered_languages
+from service.feedback.queries import shown_outcomes
 from service.models import Status, Submission, User
 from service.problems.queries import get_visible_problem
 from service.security import origin_allowed
 from service.submissions.download import source_download
+from service.submissions.failure import download_of, first_failure
 from service.submissions.form import files_from_form
 from service.submissions.highlight import get_highlighter, stylesheet
 from service.submissions.live import (
@@ -65,7 +67,7 @@ from service.submissions.queries import (
     submission_owner,
 )
 from service.submissions.service import SubmissionRefused, rejudge, rejudge_problem, submit
-from service.submissions.state import visible_state
+from service.submissions.state import viewed_state, visible_state
 
 bp = Blueprint("submissions", __name__)
 
@@ -139,10 +141,12 @@ async def index() -> ResponseReturnValue:
         submissions = await list_submissions(
             db, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
+        outcomes = await shown_outcomes(db, submissions, staff=account.is_staff)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return await render_template(
         "submissions/index.html",
         submissions=submissions,
+        outcomes=outcomes,
         filters=filters,
         page=page,
         pages=pages,
@@ -165,10 +169,12 @@ async def show(submission_id: int) -> ResponseReturnValue:
     account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         submission = await _visible_submission(db, submission_id, account, with_files=True)
-        state = await visible_state(db, submission_id, staff=account.is_staff)
+        viewed = await viewed_state(db, submission_id, staff=account.is_staff)
+        if viewed is None:
+            raise NotFound()
+        state, disclosure = viewed
+        failure = await first_failure(current_app, db, state, disclosure)
         history = await judging_history(db, submission_id) if account.is_staff else []
-    if state is None:
-        raise NotFound()
     offered = [offered.language for offered in await _languages()]
     sources = await get_highlighter(current_app).render(
         [(file.name, file.content) for file in submission.files], submission.language, offered
@@ -178,6 +184,7 @@ async def show(submission_id: int) -> ResponseReturnValue:
         submission=submission,
         state=state,
         tests=_test_rows(state),
+        failure=failure,
         sources=sources,
         history=history,
         staff=account.is_staff,
@@ -212,6 +219,26 @@ async def state(submission_id: int) -> ResponseReturnValue:
         raise NotFound()
     response = Response(_to_json(current), mimetype="application/json")
     response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/submissions/<int:submission_id>/tests/<kind>/<path:name>")
+@login_required
+async def test_file(submission_id: int, kind: str, name: str) -> ResponseReturnValue:
+    """Download a test's input, answer or your output, where the feedback policy shows it."""
+    account = await require_account(Surface.PAGE)
+    async with get_db().session() as db:
+        submission = await _visible_submission(db, submission_id, account)
+        viewed = await viewed_state(db, submission_id, staff=account.is_staff)
+        if viewed is None:
+            raise NotFound()
+        content = await download_of(current_app, db, viewed[0], viewed[1], name, kind)
+    if content is None:
+        raise NotFound(f"There is no {kind} of a test {name!r} you may see on this submission.")
+    suffix = {"input": "in", "answer": "ans", "output": "out"}[kind]
+    filename = f"{submission.problem.slug}-{name.replace('/', '-')}.{suffix}"
+    response = Response(content, mimetype="text/plain")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
 
 

@@ -38,6 +38,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnprocessableEntity
 
 from service.config import Settings, get_settings
 from service.courses.rules import MAX_EXTENSION_STUDENTS, MAX_ROSTER_ROWS
+from service.runs.lane import MAX_INPUT_BYTES
 from service.submissions.validation import MAX_BATCH
 
 #: The most any request may carry (a package upload); Quart refuses more by itself.
@@ -133,6 +134,11 @@ def body_limit(endpoint: str | None, settings: Settings) -> BodyLimit:
             limit = BodyLimit(source + FORM_MARGIN_BYTES, source_advice)
         case "api.create_submission":
             limit = BodyLimit(per_submission, source_advice)
+        case "api.create_run":
+            limit = BodyLimit(
+                per_submission + JSON_ESCAPE_FACTOR * MAX_INPUT_BYTES,
+                f"{source_advice}, and at most {MAX_INPUT_BYTES} bytes of input",
+            )
         case "api.create_submissions":
             limit = BodyLimit(
                 MAX_BATCH * per_submission,
@@ -163,6 +169,7 @@ LIMITED_ENDPOINTS = frozenset(
         "submissions.create",
         "api.create_submission",
         "api.create_submissions",
+        "api.create_run",
         "api.import_problem",
         "problems.import_form",
         "api.post_roster",

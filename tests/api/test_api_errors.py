@@ -49,6 +49,8 @@ async def test_openapi_document_describes_the_api_only(client: QuartClient) -> N
         "/api/v1/me",
         "/api/v1/problems",
         "/api/v1/problems/{slug}",
+        "/api/v1/problems/{slug}/feedback",
+        "/api/v1/runs",
         "/api/v1/submissions",
         "/api/v1/submissions/batch",
         "/api/v1/submissions/{submission_id}",

@@ -121,13 +121,13 @@ async def test_the_event_stream_rereads_the_state_without_events(
 ) -> None:
     monkeypatch.setattr(live, "RECHECK_SECONDS", RECHECK_SECONDS)
     reads: list[int] = []
-    read_state = live.visible_state
+    read_state = live.viewed_state
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         reads.append(1)
         return await read_state(*args, **kwargs)
 
-    monkeypatch.setattr(live, "visible_state", counted)
+    monkeypatch.setattr(live, "viewed_state", counted)
     async with make_app() as app:
         problem = await import_example(app, "hello")
         client = app.test_client()
