@@ -39,7 +39,7 @@ from service.evaluator import (
     create_sandbox,
     evaluate,
     get_language,
-    language_for_files,
+    language_for_paths,
     load_package,
     offered_languages,
     verify,
@@ -124,7 +124,7 @@ def _source_files(sources: Sequence[Path]) -> list[Path]:
 def _language(language_id: str | None, files: Sequence[Path]) -> Language:
     try:
         if language_id is None:
-            language_id = language_for_files(f.name for f in files).id
+            language_id = language_for_paths(files).id
         return get_language(language_id)
     except UnknownLanguageError as error:
         raise BadInput(str(error)) from error

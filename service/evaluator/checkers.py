@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from service.evaluator.languages import UnknownLanguageError, get_language, language_for_files
+from service.evaluator.languages import UnknownLanguageError, get_language, language_for_paths
 from service.evaluator.programs import (
     Program,
     SubmissionError,
@@ -183,7 +183,7 @@ async def build_validator(
 ) -> CustomValidator:
     """Compile a custom output validator from its source files once; raise ValidatorError."""
     try:
-        language = get_language(language_for_files(f.name for f in files).id)
+        language = get_language(language_for_paths(files).id)
     except (UnknownLanguageError, SubmissionError) as error:
         raise ValidatorError(f"cannot build the output validator: {error}") from error
     built = await build_program(

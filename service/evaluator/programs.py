@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from service.evaluator.languages import Language, compile_argv, run_argv
+from service.evaluator.languages import Language, compile_argv, run_argv, run_environment
 from service.evaluator.sandbox.base import MIB, Bind, Limits, Outcome, RunResult, RunSpec, Sandbox
 from service.evaluator.verdicts import Verdict
 
@@ -70,6 +70,15 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,99}")
 _JAVA_MAIN = re.compile(r"\bstatic\b[^;{}()=]*\bvoid\s+main\s*\(")
 _JAVA_CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
 _JAVA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
+_SCALA_OBJECT = re.compile(r"\bobject\s+([A-Za-z_$][\w$]*)")
+_SCALA_MAIN = re.compile(r"\bdef\s+main\s*\(|\bextends\s+App\b")
+_SCALA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;?\s*$", re.MULTILINE)
+_FORTRAN_MODULE = re.compile(r"^\s*module\s+(?!procedure\b)\w+\s*$", re.MULTILINE | re.IGNORECASE)
+#: A Pascal unit (not a program) and an Ada package body (not a main procedure).
+_PASCAL_UNIT = re.compile(r"^\s*unit\s+[\w.]+\s*;", re.MULTILINE | re.IGNORECASE)
+_ADA_PACKAGE = re.compile(
+    r"^\s*(?:separate\s*\([^)]*\)\s*)?package\b", re.MULTILINE | re.IGNORECASE
+)
 
 
 class SubmissionError(ValueError):
@@ -134,6 +143,7 @@ def run_limits(
         output=output_mb * MIB,
         stack=STACK_LIMIT,
         address_space=True if language is None else language.address_space,
+        open_files=64 if language is None else language.open_files,
     )
 
 
@@ -188,10 +198,19 @@ def choose_main(
     A single source is the main one; among several, the one named like the problem or
     ``main`` (any case); Java takes the class with ``static void main``.
     """
+    if language.main_finder == "scala":
+        return _scala_main(directory, sources, problem_slug)
     if language.finds_main_class:
         return _java_main(directory, sources, problem_slug)
     if len(sources) == 1:
         return sources[0], ""
+    if language.main_finder in ("pascal", "ada"):
+        # Units (Pascal) and package bodies (Ada) cannot be the main file, whatever their name.
+        unit = _PASCAL_UNIT if language.main_finder == "pascal" else _ADA_PACKAGE
+        programs = [name for name in sources if not _declares(directory / name, unit)]
+        if len(programs) == 1:
+            return programs[0], ""
+        sources = programs or sources
     if language.all_sources and not any("{main" in part for part in language.run):
         return sources[0], ""  # every file is compiled into one program that knows its entry
     preferred = [name for name in sources if _named_like(name, problem_slug)]
@@ -202,6 +221,40 @@ def choose_main(
         wanted += f" or {problem_slug}{language.extensions[0]}"
     raise SubmissionError(
         f"several {language.name} files ({', '.join(sources)}): name the main one {wanted}"
+    )
+
+
+def _declares(path: Path, pattern: re.Pattern[str]) -> bool:
+    """Return whether the source at ``path`` matches ``pattern`` outside its comments."""
+    text = path.read_text("utf-8", errors="replace")
+    text = re.sub(r"\(\*.*?\*\)|\{[^}]*\}|//[^\n]*|--[^\n]*", " ", text, flags=re.DOTALL)
+    return pattern.search(text) is not None
+
+
+def _scala_main(directory: Path, sources: Sequence[str], problem_slug: str) -> tuple[str, str]:
+    """Return the Scala file and the object holding ``main`` (or extending App)."""
+    found: list[tuple[str, str]] = []
+    for name in sources:
+        text = (directory / name).read_text("utf-8", errors="replace")
+        objects = list(_SCALA_OBJECT.finditer(text))
+        package = _SCALA_PACKAGE.search(text)
+        for index, match in enumerate(objects):
+            end = objects[index + 1].start() if index + 1 < len(objects) else len(text)
+            if _SCALA_MAIN.search(text, match.end(), end):
+                object_name = match.group(1)
+                found.append(
+                    (name, f"{package.group(1)}.{object_name}" if package else object_name)
+                )
+    if len(found) > 1:
+        found = [item for item in found if _named_like(item[0], problem_slug)] or found
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SubmissionError("no object has a `def main(args: Array[String])` method")
+    raise SubmissionError(
+        "several objects have a main method ("
+        + ", ".join(f"{object_name} in {name}" for name, object_name in found)
+        + "): keep one, or name its file Main.scala"
     )
 
 
@@ -445,6 +498,9 @@ def _stage(
 ) -> tuple[list[str], str, str]:
     sources = stage_sources(language, files, directory)
     main, main_class = choose_main(language, directory, sources, problem_slug=problem_slug)
+    if language.modules_first:
+        # gfortran reads a module's .mod before compiling the files that use it.
+        sources.sort(key=lambda name: not _declares(directory / name, _FORTRAN_MODULE))
     return sources, main, main_class
 
 
@@ -465,12 +521,8 @@ async def run_program(
 ) -> RunResult:
     """Run the built program once (retrying once if the sandbox fails) and report the run."""
     language = program.language
-    argv = run_argv(
-        language,
-        main=program.main,
-        main_class=program.main_class,
-        memory_mb=max(limits.memory // MIB, 16),
-    )
+    memory_mb = max(limits.memory // MIB, 16)
+    argv = run_argv(language, main=program.main, main_class=program.main_class, memory_mb=memory_mb)
     if not language.address_space and limits.address_space:
         limits = dataclasses.replace(limits, address_space=False)  # it would not even start
     spec = RunSpec(
@@ -479,7 +531,7 @@ async def run_program(
         workdir=program.directory,
         binds=binds,
         stdin=stdin,
-        env={**dict(language.run_env), **(env or {})},
+        env={**run_environment(language, memory_mb=memory_mb), **(env or {})},
     )
     return await run_with_retry(sandbox, spec)
 

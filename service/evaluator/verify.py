@@ -22,7 +22,7 @@ from service.evaluator.languages import (
     Language,
     UnknownLanguageError,
     get_language,
-    language_for_files,
+    language_for_paths,
 )
 from service.evaluator.package import PackagedSubmission, ProblemPackage
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
@@ -175,7 +175,7 @@ async def verify(
 def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str | None, str]:
     """Return the offered language, else the known language id (if any) and why it is skipped."""
     try:
-        known = language_for_files(f.name for f in submission.files)
+        known = language_for_paths(submission.files)
     except UnknownLanguageError as error:
         return None, None, str(error)
     try:

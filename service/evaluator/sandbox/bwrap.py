@@ -78,7 +78,12 @@ ETC_PATHS = (
     "/etc/localtime",
     "/etc/mono",
     "/etc/ghc",
+    "/etc/R",
+    "/etc/php",
 )
+# Read-only toolchain data outside /usr, bound at the same path when present: GHC keeps its
+# package database in /var/lib/ghc (/usr/lib/ghc/package.conf.d is a link to it).
+DATA_PATHS = ("/var/lib/ghc",)
 # Every namespace but the network one is new for each run; the network namespace is the slot
 # supervisor's own (see slotd.c), as isolated from the host and from other slots.
 # A minimal /dev: the four data devices, the fd links and a tmpfs /dev/shm. Cheaper than
@@ -222,6 +227,9 @@ def system_binds() -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
+    for path in DATA_PATHS:
+        if os.path.isdir(path) and not os.path.islink(path):
+            args += ["--ro-bind", path, path]
     return args
 
 
