@@ -394,6 +394,37 @@ async def test_a_python_syntax_error_is_a_compile_error(tmp_path: Path, work: Pa
         assert "SyntaxError" in built.output or "was never closed" in built.output
 
 
+#: A syntax error in each language whose compile step only checks the source.
+SYNTAX_ERRORS = {
+    "python3": ("bad.py", "print(\n"),
+    "pypy3": ("bad.py", "def f(:\n"),
+    "perl": ("bad.pl", 'print "unclosed;\n'),
+    "ruby": ("bad.rb", "def f\n"),
+    "javascript": ("bad.js", "function f( {\n"),
+    "bash": ("bad.sh", "if true; then\n"),
+    "sh": ("bad.sh", "#!/bin/sh\nif true; then\n"),
+    "php": ("bad.php", "<?php echo 1\n"),
+    "lua": ("bad.lua", "if x then\n"),
+    "r": ("bad.R", "f <- function( {\n"),
+    "lisp": ("bad.lisp", "(format t \"x\"\n"),
+    "prolog": ("bad.plg", "main :- write(x\n"),
+}
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("language_id", sorted(SYNTAX_ERRORS))
+async def test_a_syntax_error_of_an_interpreted_language_is_a_compile_error(
+    tmp_path: Path, work: Path, language_id: str
+) -> None:
+    require_or_skip(language_id in offered_ids(), f"{language_id} toolchain not installed")
+    name, text = SYNTAX_ERRORS[language_id]
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, language_id, write(tmp_path / "src", {name: text}), work)
+
+    assert built.verdict is Verdict.CE, built.output
+    assert built.output.strip()
+
+
 @pytest.mark.sandbox
 async def test_multi_file_java_with_a_package_runs_its_main_class(
     tmp_path: Path, work: Path
