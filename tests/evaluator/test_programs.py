@@ -406,7 +406,7 @@ SYNTAX_ERRORS = {
     "php": ("bad.php", "<?php echo 1\n"),
     "lua": ("bad.lua", "if x then\n"),
     "r": ("bad.R", "f <- function( {\n"),
-    "lisp": ("bad.lisp", "(format t \"x\"\n"),
+    "lisp": ("bad.lisp", '(format t "x"\n'),
     "prolog": ("bad.plg", "main :- write(x\n"),
 }
 
