@@ -2,7 +2,8 @@
 
 Exit codes of `judge`: 0 accepted, 1 rejected (WA, TLE, MLE, RE, OLE, CE), 2 bad input (package,
 language or source files), 3 judge error (the sandbox or the output validator failed).
-Exit codes of `verify`: 0 when no judged submission mismatched, 1 otherwise, 2 bad package,
+Exit codes of `verify`: 0 when no judged submission mismatched and every expectation could be
+read, 1 otherwise, 2 bad package,
 3 when the sandbox is unavailable or the output validator does not build.
 """
 
@@ -267,22 +268,26 @@ def _report_json(report: SubmissionReport) -> dict[str, Any]:
         "verdict": None if report.verdict is None else report.verdict.value,
         "ok": report.ok,
         "skipped": report.skipped,
+        "problem": report.problem,
+        "check_manually": report.check_manually,
         "max_time_ms": report.max_time_ms,
     }
 
 
 def _report_line(report: SubmissionReport) -> str:
     expected = "/".join(report.expected) or "-"
+    language = report.language or "-"
+    if report.problem is not None:
+        return f"{report.path:<36} {language:<10} {expected:<8} PROBLEM: {report.problem}"
     if report.skipped is not None:
-        language = report.language or "-"
         return f"{report.path:<36} {language:<10} {expected:<8} skipped: {report.skipped}"
     assert report.verdict is not None
-    result = "ok" if report.ok else "MISMATCH"
+    result = "check manually" if report.check_manually else "ok" if report.ok else "MISMATCH"
     line = (
         f"{report.path:<36} {report.language or '-':<10} {expected:<8}"
         f" {report.verdict.value:<4} {report.max_time_ms:>6} ms  {result}"
     )
-    if not report.ok and report.message:
+    if report.ok is False and report.message:
         line += f"  ({report.message.splitlines()[0]})"
     return line
 
@@ -291,12 +296,15 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "problem": report.problem,
         "time_limit_s": report.time_limit_s,
+        "samples_only": report.samples_only,
         "submissions": [_report_json(item) for item in report.submissions],
         "summary": {
             "judged": report.judged,
             "ok": report.matched,
             "mismatched": report.mismatched,
             "skipped": report.skipped,
+            "problems": report.problems,
+            "check_manually": report.to_check,
         },
     }
 
@@ -325,10 +333,13 @@ def verify_command(
     if as_json:
         click.echo(json.dumps(_verify_json(report), indent=2))
     else:
+        if report.samples_only:
+            click.echo(f"{report.problem}: the package has sample tests only; judged on those")
         click.echo(
             f"{report.problem}: time limit {report.time_limit_s:g} s ({report.time_limit_source});"
             f" judged {report.judged}, ok {report.matched}, mismatched {report.mismatched},"
-            f" skipped {report.skipped}"
+            f" skipped {report.skipped}, problems {report.problems},"
+            f" to check manually {report.to_check}"
         )
     if not report.ok:
         raise SystemExit(EXIT_REJECTED)

@@ -58,19 +58,30 @@ CATEGORY_VERDICTS: Mapping[str, tuple[str, ...]] = {
     "brute_force": ("TLE", "RE", "MLE"),
 }
 
-#: DOMjudge's ``@EXPECTED_RESULTS@`` names, as verdict codes.
+#: DOMjudge's ``@EXPECTED_RESULTS@`` names, as verdict codes: the older names and the ones
+#: DOMjudge writes now (``ACCEPTED``, ``RUN_TIME_ERROR``, ...). ``_`` and ``-`` are the same.
 EXPECTED_RESULT_VERDICTS: Mapping[str, tuple[str, ...]] = {
     "CORRECT": ("AC",),
+    "ACCEPTED": ("AC",),
     "WRONG-ANSWER": ("WA",),
     "TIMELIMIT": ("TLE",),
+    "TIME-LIMIT-EXCEEDED": ("TLE",),
     "RUN-ERROR": ("RE", "MLE"),
+    "RUN-TIME-ERROR": ("RE", "MLE"),
     "MEMORY-LIMIT": ("MLE",),
+    "MEMORY-LIMIT-EXCEEDED": ("MLE",),
     "COMPILER-ERROR": ("CE",),
+    "COMPILE-ERROR": ("CE",),
     "NO-OUTPUT": ("WA",),
     "OUTPUT-LIMIT": ("OLE",),
+    "OUTPUT-LIMIT-EXCEEDED": ("OLE",),
 }
 _EXPECTED_TAG = re.compile(rb"@EXPECTED_RESULTS@:?[ \t]*([A-Za-z_, \t-]*)")
 _TAG_SCAN_BYTES = 256 * 1024
+#: DOMjudge's file beside the sources of a multi-file submission, holding its expected results.
+EXPECTED_RESULT_FILE = "expected_result.txt"
+#: DOMjudge's folder of submissions whose result a person checks: judged, never compared.
+CHECK_MANUALLY = "check_manually"
 
 
 class PackageError(Exception):
@@ -118,6 +129,12 @@ class PackagedSubmission:
     files: tuple[Path, ...]
     expected: tuple[str, ...]
     category: str = ""  # the folder, e.g. "slow_accepted"
+    problem: str = ""  # what is wrong with its expectation (an unknown tag), if anything
+
+    @property
+    def check_manually(self) -> bool:
+        """Return whether a person checks its result (DOMjudge's ``check_manually``)."""
+        return self.category == CHECK_MANUALLY
 
 
 @dataclass(frozen=True)
@@ -140,6 +157,11 @@ class ProblemPackage:
     def samples(self) -> tuple[TestCase, ...]:
         """Return the sample tests."""
         return tuple(test for test in self.tests if test.sample)
+
+    @property
+    def samples_only(self) -> bool:
+        """Return whether every test is a sample (DOMjudge accepts such packages)."""
+        return all(test.sample for test in self.tests)
 
 
 def is_package(path: Path) -> bool:
@@ -557,12 +579,14 @@ def _tests(root: Path, problem_flags: tuple[str, ...]) -> tuple[TestCase, ...]:
     if sample_dir.is_dir():
         tests.extend(_collect_tests(sample_dir, root, True, problem_flags, top_flags))
     secret_dir = data / "secret"
-    if not secret_dir.is_dir():
-        raise PackageError("data/secret/: missing (a package needs at least one secret test)")
-    secret = _collect_tests(secret_dir, root, False, problem_flags, top_flags)
-    if not secret:
-        raise PackageError("data/secret/: no test cases (expected .in and .ans files)")
-    return tuple(tests + secret)
+    if secret_dir.is_dir():
+        tests.extend(_collect_tests(secret_dir, root, False, problem_flags, top_flags))
+    if not tests:
+        # Samples alone are enough (DOMjudge judges them); no test at all is not.
+        raise PackageError(
+            "data/: no test cases (expected .in and .ans files in data/sample or data/secret)"
+        )
+    return tuple(tests)
 
 
 # --- programs and statements -----------------------------------------------------------------
@@ -600,29 +624,61 @@ def _validator_files(root: Path, new_format: bool) -> tuple[Path, ...]:
     return ()
 
 
+class _BadExpectation(Exception):
+    """A submission's expected results cannot be read; the message says why."""
+
+
+def _result_codes(text: str, where: str) -> tuple[str, ...]:
+    """Return the verdict codes of a comma-separated list of DOMjudge result names."""
+    codes: list[str] = []
+    for raw in text.split(","):
+        name = raw.strip().upper().replace("_", "-")
+        if not name:
+            continue
+        if name not in EXPECTED_RESULT_VERDICTS:
+            known = ", ".join(EXPECTED_RESULT_VERDICTS)
+            raise _BadExpectation(
+                f"{where}: unknown @EXPECTED_RESULTS@ result '{raw.strip()}' (known: {known})"
+            )
+        codes.extend(code for code in EXPECTED_RESULT_VERDICTS[name] if code not in codes)
+    if not codes:
+        raise _BadExpectation(f"{where}: @EXPECTED_RESULTS@ lists no result")
+    return tuple(codes)
+
+
 def _expected_from_tags(files: Iterable[Path], root: Path) -> tuple[str, ...] | None:
+    """Return what the ``@EXPECTED_RESULTS@`` tags of ``files`` expect (None: no tag).
+
+    Tags in several files must agree; raise _BadExpectation otherwise or for unknown names.
+    """
+    found: dict[str, tuple[str, ...]] = {}
     for path in files:
         with path.open("rb") as source:
             head = source.read(_TAG_SCAN_BYTES)
         match = _EXPECTED_TAG.search(head)
         if match is None:
             continue
-        names = [name.strip().upper() for name in match.group(1).decode().split(",")]
-        codes: list[str] = []
-        for name in filter(None, names):
-            if name not in EXPECTED_RESULT_VERDICTS:
-                known = ", ".join(EXPECTED_RESULT_VERDICTS)
-                raise PackageError(
-                    f"{path.relative_to(root).as_posix()}: unknown @EXPECTED_RESULTS@ result "
-                    f"'{name}' (known: {known})"
-                )
-            codes.extend(code for code in EXPECTED_RESULT_VERDICTS[name] if code not in codes)
-        if not codes:
-            raise PackageError(
-                f"{path.relative_to(root).as_posix()}: @EXPECTED_RESULTS@ lists no result"
-            )
-        return tuple(codes)
-    return None
+        where = path.relative_to(root).as_posix()
+        found[where] = _result_codes(match.group(1).decode(), where)
+    if len(set(found.values())) > 1:
+        raise _BadExpectation(
+            f"{', '.join(found)}: their @EXPECTED_RESULTS@ tags disagree; keep one"
+        )
+    return next(iter(found.values()), None)
+
+
+def _expected_from_file(entry: Path, root: Path) -> tuple[str, ...] | None:
+    """Return what a folder's ``expected_result.txt`` expects (None: no such file)."""
+    path = entry / EXPECTED_RESULT_FILE
+    if not entry.is_dir() or not path.is_file():
+        return None
+    text = path.read_bytes()[:_TAG_SCAN_BYTES].decode("utf-8", errors="replace")
+    match = _EXPECTED_TAG.search(text.encode())
+    if match is not None:
+        names = match.group(1).decode()
+    else:  # the names alone, on the first line
+        names = text.strip().splitlines()[0] if text.strip() else ""
+    return _result_codes(names, path.relative_to(root).as_posix())
 
 
 def _submissions(root: Path) -> tuple[PackagedSubmission, ...]:
@@ -631,18 +687,30 @@ def _submissions(root: Path) -> tuple[PackagedSubmission, ...]:
         return ()
     found: list[PackagedSubmission] = []
     for category in sorted(base.iterdir()):
-        if not category.is_dir() or category.name not in CATEGORY_VERDICTS:
-            continue  # submissions.yaml, README, folders of other tools
+        if not category.is_dir() or not _visible(category):
+            continue  # submissions.yaml, README
         for entry in sorted(category.iterdir()):
             if not _visible(entry):
                 continue
-            files = _program_files(entry)
+            files = tuple(
+                path for path in _program_files(entry) if path.name != EXPECTED_RESULT_FILE
+            )
             if not files:
                 continue
-            tagged = _expected_from_tags(files, root)
-            expected = CATEGORY_VERDICTS[category.name] if tagged is None else tagged
             path = f"{category.name}/{entry.name}"
-            found.append(PackagedSubmission(path, files, expected, category.name))
+            # The folder's expectation, unless expected_result.txt or a tag says otherwise;
+            # a folder of another tool without either expects nothing (verify skips it).
+            expected = CATEGORY_VERDICTS.get(category.name, ())
+            problem = ""
+            try:
+                written = _expected_from_file(entry, root)
+                if written is None:
+                    written = _expected_from_tags(files, root)
+            except _BadExpectation as error:
+                expected, problem = (), str(error)
+            else:
+                expected = expected if written is None else written
+            found.append(PackagedSubmission(path, files, expected, category.name, problem))
     return tuple(found)
 
 

@@ -1,11 +1,16 @@
 """Verify a problem package: judge every packaged submission and compare with what it expects.
 
-What a submission expects comes from the package loader (its folder, or DOMjudge's
-``@EXPECTED_RESULTS@`` tag). The time limit is, in order: the one given, the package's, or
-derived as problemtools does: the slowest accepted submission's CPU time times the package's
-time multiplier (default 5), rounded up to whole seconds. Submissions expected to exceed the
-time limit are judged at the limit times the safety margin (default 2), so that a merely
-borderline one is caught.
+What a submission expects comes from the package loader (its folder, DOMjudge's
+``@EXPECTED_RESULTS@`` tag or ``expected_result.txt``). The time limit is, in order: the one
+given, the package's, or derived as problemtools does: the slowest accepted submission's CPU
+time times the package's time multiplier (default 5), rounded up to whole seconds.
+Submissions expected to exceed the time limit are judged at the limit times the safety margin
+(default 2), so that a merely borderline one is caught; ``slow_accepted`` ones are judged there
+too and must be accepted (at the limit itself they may be too slow).
+
+A submission whose expectation cannot be read (an unknown tag) is reported as a problem of
+its own and the others are still judged; DOMjudge's ``check_manually`` submissions are judged
+and reported for a person to check, never compared; a Python 2 program is reported skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from service.evaluator.languages import (
     UnknownLanguageError,
     get_language,
     language_for_paths,
+    looks_like_python2,
 )
 from service.evaluator.package import PackagedSubmission, ProblemPackage
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
@@ -40,6 +46,8 @@ from service.evaluator.verdicts import Verdict
 
 #: Time limit (seconds) given to accepted submissions while deriving the real one.
 DERIVATION_TIME_LIMIT = 10.0
+#: Why a Python 2 submission is not judged.
+PYTHON2_SKIPPED = "a Python 2 program: no Python 2 here (Debian 12 ships none)"
 
 
 class VerifyError(Exception):
@@ -59,6 +67,8 @@ class SubmissionReport:
     max_time_ms: int = 0
     message: str = ""
     time_limit_s: float | None = None  # the limit it was judged at
+    problem: str | None = None  # why its expectation could not be read (then not judged)
+    check_manually: bool = False  # judged for a person to check; ``ok`` is None
 
 
 @dataclass(frozen=True)
@@ -69,11 +79,22 @@ class VerifyReport:
     time_limit_s: float
     time_limit_source: str  # "given", "package", "derived" or "default"
     submissions: tuple[SubmissionReport, ...] = field(default=())
+    samples_only: bool = False  # the package has sample tests only, and they were judged
 
     @property
     def judged(self) -> int:
         """Return how many submissions were judged."""
-        return sum(report.skipped is None for report in self.submissions)
+        return sum(report.verdict is not None for report in self.submissions)
+
+    @property
+    def problems(self) -> int:
+        """Return how many submissions have an expectation that cannot be read."""
+        return sum(report.problem is not None for report in self.submissions)
+
+    @property
+    def to_check(self) -> int:
+        """Return how many judged submissions a person has to check."""
+        return sum(report.check_manually for report in self.submissions)
 
     @property
     def matched(self) -> int:
@@ -83,7 +104,7 @@ class VerifyReport:
     @property
     def mismatched(self) -> int:
         """Return how many judged submissions got a verdict they do not expect."""
-        return sum(report.ok is False for report in self.submissions)
+        return sum(report.ok is False and report.problem is None for report in self.submissions)
 
     @property
     def skipped(self) -> int:
@@ -92,8 +113,8 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """Return whether no judged submission mismatched."""
-        return self.mismatched == 0
+        """Return whether no judged submission mismatched and no expectation was unreadable."""
+        return self.mismatched == 0 and self.problems == 0
 
 
 def derive_time_limit(slowest_ms: int, multiplier: float) -> float:
@@ -124,8 +145,19 @@ async def verify(
     judgeable: list[tuple[PackagedSubmission, Language]] = []
     for submission in problem.submissions:
         language, known_id, reason = _language_of(submission)
-        if language is None:
+        if submission.problem:
+            reports[submission.path] = SubmissionReport(
+                path=submission.path,
+                language=known_id,
+                expected=(),
+                ok=False,
+                problem=submission.problem,
+                message=submission.problem,
+            )
+        elif language is None:
             reports[submission.path] = _skip(submission, reason, known_id)
+        elif submission.check_manually:
+            judgeable.append((submission, language))
         elif not submission.expected:
             reports[submission.path] = _skip(
                 submission, "its folder says nothing about the expected verdict", language.id
@@ -160,8 +192,8 @@ async def verify(
             else:
                 limit, source = DEFAULT_TIME_LIMIT, "default"
         margin = limits.time_safety_margin
-        slow = [item for item in judgeable if "TLE" in item[0].expected]
-        rest = [item for item in judgeable if "TLE" not in item[0].expected]
+        slow = [item for item in judgeable if _judged_with_margin(item[0])]
+        rest = [item for item in judgeable if not _judged_with_margin(item[0])]
         results = await asyncio.gather(judge.all(rest, limit), judge.all(slow, limit * margin))
         for group in results:
             reports.update((report.path, report) for report in group)
@@ -169,7 +201,16 @@ async def verify(
         await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
 
     ordered = tuple(reports[s.path] for s in problem.submissions)
-    return VerifyReport(problem.slug, limit, source, ordered)
+    return VerifyReport(problem.slug, limit, source, ordered, samples_only=problem.samples_only)
+
+
+def _judged_with_margin(submission: PackagedSubmission) -> bool:
+    """Return whether a submission runs at the time limit times the safety margin.
+
+    Those expected to exceed the limit (so that a borderline one is caught), and
+    ``slow_accepted`` ones, which must pass there though they may be too slow at the limit.
+    """
+    return "TLE" in submission.expected or submission.category == "slow_accepted"
 
 
 def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str | None, str]:
@@ -182,6 +223,16 @@ def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str |
         return get_language(known.id), known.id, ""
     except UnknownLanguageError:
         return None, known.id, f"{known.name} is not installed on this machine"
+
+
+def _python2(submission: PackagedSubmission, language: Language) -> bool:
+    """Return whether a submission that failed Python 3's syntax check is Python 2."""
+    if language.id not in ("python3", "pypy3"):
+        return False
+    sources = [path for path in submission.files if language.matches(path.name)]
+    return any(
+        looks_like_python2(path.read_bytes()[:65536].decode("utf-8", "replace")) for path in sources
+    )
 
 
 def _skip(submission: PackagedSubmission, reason: str, language: str | None) -> SubmissionReport:
@@ -247,16 +298,22 @@ class _Judge:
                 elif isinstance(event, Finished):
                     finished = event
         assert finished is not None  # evaluate always ends with Finished
-        report = SubmissionReport(
-            path=submission.path,
-            language=language.id,
-            expected=submission.expected,
-            verdict=finished.verdict,
-            ok=finished.verdict.value in submission.expected,
-            max_time_ms=slowest,
-            message=finished.message or compile_output,
-            time_limit_s=time_limit,
-        )
+        if finished.verdict is Verdict.CE and _python2(submission, language):
+            report = _skip(submission, PYTHON2_SKIPPED, language.id)
+        else:
+            report = SubmissionReport(
+                path=submission.path,
+                language=language.id,
+                expected=submission.expected,
+                verdict=finished.verdict,
+                ok=None
+                if submission.check_manually
+                else finished.verdict.value in submission.expected,
+                max_time_ms=slowest,
+                message=finished.message or compile_output,
+                time_limit_s=time_limit,
+                check_manually=submission.check_manually,
+            )
         if self.on_report is not None:
             self.on_report(report)
         return report

@@ -253,3 +253,119 @@ async def test_a_known_language_not_installed_is_skipped_naming_it(
     skipped = report.submissions[1]
     assert (skipped.language, skipped.verdict, skipped.ok) == (missing.id, None, None)
     assert skipped.skipped == f"{missing.name} is not installed on this machine"
+
+
+# --- DOMjudge's and problemtools' conventions ---------------------------------------------
+
+
+async def test_an_unknown_tag_is_reported_as_a_problem_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/ok.py": "",
+                "wrong_answer/wrong.py": "# @EXPECTED_RESULTS@: WRONG_ANSWER, PRESENTATION\n",
+            },
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    ok, odd = report.submissions
+    assert (ok.verdict, ok.ok) == (Verdict.AC, True)
+    assert (odd.verdict, odd.ok, odd.skipped) == (None, False, None)
+    assert odd.problem is not None and "unknown @EXPECTED_RESULTS@ result 'PRESENTATION'" in (
+        odd.problem
+    )
+    assert (report.judged, report.mismatched, report.problems) == (1, 0, 1)
+    assert not report.ok
+
+
+async def test_check_manually_submissions_are_judged_and_never_compared(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={"accepted/ok.py": "", "check_manually/wrong.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    manual = report.submissions[1]
+    assert (manual.verdict, manual.ok, manual.check_manually) == (Verdict.WA, None, True)
+    assert (report.judged, report.to_check, report.mismatched) == (2, 1, 0)
+    assert report.ok
+
+
+async def test_slow_accepted_must_pass_at_the_limit_times_the_margin(tmp_path: Path) -> None:
+    # The "slow" program needs 5 s: TLE at the 3 s limit (allowed), AC at 3 s x 2 = 6 s.
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            problem_yaml="name: Slow\nlimits:\n  time_limit: 3\n  time_safety_margin: 2\n",
+            submissions={"accepted/ok.py": "", "slow_accepted/slow.py": ""},
+        )
+    )
+    tight = load_package(
+        write_package(
+            tmp_path / "tight",
+            TESTS,
+            problem_yaml="name: Tight\nlimits:\n  time_limit: 2\n  time_safety_margin: 2\n",
+            submissions={"slow_accepted/slow.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+    too_slow = await verify(FakeSandbox(program=by_file), tight)
+
+    slow = report.submissions[1]
+    assert (slow.verdict, slow.ok, slow.time_limit_s) == (Verdict.AC, True, 6.0)
+    assert (report.time_limit_s, report.ok) == (3.0, True)
+    (still_slow,) = too_slow.submissions
+    assert (still_slow.verdict, still_slow.ok, still_slow.time_limit_s) == (Verdict.TLE, False, 4.0)
+
+
+async def test_a_python_2_program_is_skipped_not_a_compile_error(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/old.py": 'print "Hello world!"\n',
+                "compiler_error/broken.py": "print(\n",
+            },
+        )
+    )
+    sandbox = FakeSandbox(
+        program=by_file, compiler=lambda spec: exited(code=1, stderr=b"SyntaxError\n")
+    )
+
+    report = await verify(sandbox, problem, time_limit=1.0)
+
+    old, broken = report.submissions
+    assert (old.verdict, old.ok, old.language) == (None, None, "python3")
+    assert old.skipped is not None and "no Python 2 here" in old.skipped
+    assert (broken.verdict, broken.ok) == (Verdict.CE, True)
+
+
+async def test_a_package_of_samples_only_is_verified_on_them_and_says_so(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            {"sample/1": ("1\n", "1\n")},
+            submissions={"accepted/ok.py": "", "wrong_answer/wrong.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    assert report.samples_only
+    assert [(item.verdict, item.ok) for item in report.submissions] == [
+        (Verdict.AC, True),
+        (Verdict.WA, True),
+    ]
