@@ -45,6 +45,12 @@ COMPILE_BOX_SIZE = 512 * MIB
 #: Processes (and threads) of one compile, and its open files.
 COMPILE_PROCESSES = 128
 COMPILE_OPEN_FILES = 256
+#: The wall clock stops a run at ``WALL_FACTOR`` x the time limit + ``WALL_MARGIN`` seconds
+#: (a TLE): close enough that a program sleeping or blocked on input is stopped near the limit
+#: (DOMjudge stops it at its hard limit, a little above), far enough that a program within
+#: its CPU limit is not cut off because a busy machine gave it only part of a core.
+WALL_FACTOR = 1.5
+WALL_MARGIN = 1.0
 #: Most files a build may hand to the runs (Java writes a class file per class).
 MAX_ARTEFACT_FILES = 4096
 #: Where a compile finds the sources (read-only) and writes the archive of its artefacts.
@@ -138,7 +144,7 @@ def run_limits(
     """Return the limits of one test run: CPU time, a wall clock backstop, memory and output."""
     return Limits(
         cpu_time=time_limit,
-        wall_time=time_limit * 3 + 1,
+        wall_time=time_limit * WALL_FACTOR + WALL_MARGIN,
         memory=memory_mb * MIB,
         output=output_mb * MIB,
         stack=STACK_LIMIT,

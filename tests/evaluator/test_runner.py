@@ -236,6 +236,30 @@ async def test_concurrency_one_runs_tests_one_by_one(problem: ProblemPackage, so
     assert sandbox.peak == 1
 
 
+@pytest.mark.sandbox
+async def test_a_program_sleeping_past_the_limit_is_stopped_near_it_as_tle(
+    tmp_path: Path,
+) -> None:
+    # It would answer right after 3.5 s of sleep: under a 1 s limit the wall clock stops it
+    # at 1 x 1.5 + 1 = 2.5 s (a TLE), before it can.
+    problem = load_package(
+        write_package(
+            tmp_path / "nap",
+            {"secret/1": ("1\n", "1\n")},
+            problem_yaml="name: Nap\nlimits:\n  time_limit: 1.0\n",
+        )
+    )
+    source = tmp_path / "nap.py"
+    source.write_text("import time\ntime.sleep(3.5)\nprint(input())\n")
+
+    async with real_sandbox() as sandbox:
+        events = [event async for event in evaluate(sandbox, problem, PYTHON, [source])]
+
+    (result,) = results_of(events)
+    assert result.verdict is Verdict.TLE
+    assert "wall time over 2.5 s" in result.message
+
+
 async def test_limits_come_from_the_package_and_the_time_limit_argument(
     tmp_path: Path, source: Path
 ) -> None:
@@ -252,7 +276,7 @@ async def test_limits_come_from_the_package_and_the_time_limit_argument(
 
     limits = sandbox.runs[0].limits
     assert (limits.cpu_time, limits.memory, limits.output) == (2.5, 300 * MIB, 2 * MIB)
-    assert limits.wall_time > limits.cpu_time
+    assert limits.wall_time == 2.5 * 1.5 + 1  # the wall clock stops it near the limit
     assert sandbox.runs[0].argv == ["/usr/bin/python3", "sol.py"]
     assert sandbox.runs[0].stdin == problem.tests[0].input
 
