@@ -297,6 +297,17 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
         "problem": report.problem,
         "time_limit_s": report.time_limit_s,
         "samples_only": report.samples_only,
+        "input_validation": {
+            "validators": list(report.inputs.validators),
+            "checked": report.inputs.checked,
+            "failures": [
+                {"validator": item.validator, "test": item.test, "message": item.message}
+                for item in report.inputs.failures
+            ],
+            "not_run": [
+                {"validator": name, "reason": reason} for name, reason in report.inputs.not_run
+            ],
+        },
         "submissions": [_report_json(item) for item in report.submissions],
         "summary": {
             "judged": report.judged,
@@ -333,6 +344,16 @@ def verify_command(
     if as_json:
         click.echo(json.dumps(_verify_json(report), indent=2))
     else:
+        for item in report.inputs.failures:
+            click.echo(f"input {item.test}: validator {item.validator} {item.message}")
+        for name, reason in report.inputs.not_run:
+            click.echo(f"input validator {name}: not run: {reason}")
+        if report.inputs.validators:
+            bad = len(report.inputs.failures)
+            click.echo(
+                f"{report.problem}: input validators {', '.join(report.inputs.validators)}:"
+                f" {report.inputs.checked - bad} of {report.inputs.checked} checks passed"
+            )
         if report.samples_only:
             click.echo(f"{report.problem}: the package has sample tests only; judged on those")
         click.echo(

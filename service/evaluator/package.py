@@ -103,6 +103,22 @@ class TestCase:
     answer: Path
     sample: bool
     validator_flags: tuple[str, ...] = ()  # problem flags + the test's group/test yaml args
+    # Arguments of the input validators from the nearest group yaml: (validator name, args),
+    # the name "" standing for every validator.
+    input_validator_args: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def input_args(self, validator: str) -> tuple[str, ...]:
+        """Return the arguments input validator ``validator`` gets on this test."""
+        named = dict(self.input_validator_args)
+        return named.get(validator, named.get("", ()))
+
+
+@dataclass(frozen=True)
+class InputValidatorProgram:
+    """One input validator of the package: its name and source files."""
+
+    name: str  # the folder's name, or the file's without its extension
+    files: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,7 @@ class ProblemPackage:
     submissions: tuple[PackagedSubmission, ...]
     statements: tuple[Path, ...] = ()
     format_version: str = "legacy"
+    input_validators: tuple[InputValidatorProgram, ...] = ()
 
     @property
     def samples(self) -> tuple[TestCase, ...]:
@@ -523,14 +540,45 @@ def _group_flags(directory: Path, root: Path, inherited: tuple[str, ...]) -> tup
     return inherited
 
 
+InputArgs = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _group_input_args(directory: Path, root: Path, inherited: InputArgs) -> InputArgs:
+    """Return the input validators' arguments of a group: its yaml's, else its parent's.
+
+    ``input_validator_args`` (2025-09: a list, or a map of validator name to list) or
+    ``input_validator_flags`` (legacy: a string, or a map of validator name to string).
+    """
+    for file_name in ("test_group.yaml", "testdata.yaml"):
+        path = directory / file_name
+        if not path.is_file():
+            continue
+        config = _read_yaml(path, root)
+        where = path.relative_to(root).as_posix()
+        for key in ("input_validator_args", "input_validator_flags"):
+            if key not in config:
+                continue
+            value = config[key]
+            if isinstance(value, dict):
+                return tuple(
+                    (str(name), _flags(args, where, f"{key}: {name}"))
+                    for name, args in value.items()
+                )
+            return (("", _flags(value, where, key)),)
+        return inherited
+    return inherited
+
+
 def _collect_tests(
     directory: Path,
     root: Path,
     sample: bool,
     problem_flags: tuple[str, ...],
     inherited: tuple[str, ...],
+    inherited_input: InputArgs = (),
 ) -> list[TestCase]:
     flags = _group_flags(directory, root, inherited)
+    input_args = _group_input_args(directory, root, inherited_input)
     entries: dict[str, Path] = {}
     for entry in directory.iterdir():
         if not _visible(entry):
@@ -549,7 +597,7 @@ def _collect_tests(
     for key in sorted(entries):
         entry = entries[key]
         if entry.is_dir():
-            tests.extend(_collect_tests(entry, root, sample, problem_flags, flags))
+            tests.extend(_collect_tests(entry, root, sample, problem_flags, flags, input_args))
             continue
         answer = entry.with_name(key + ".ans")
         name = entry.relative_to(root / "data").with_suffix("").as_posix()
@@ -565,7 +613,7 @@ def _collect_tests(
             if "output_validator_args" in config:
                 where = settings.relative_to(root).as_posix()
                 test_flags = _flags(config["output_validator_args"], where, "output_validator_args")
-        tests.append(TestCase(name, entry, answer, sample, problem_flags + test_flags))
+        tests.append(TestCase(name, entry, answer, sample, problem_flags + test_flags, input_args))
     return tests
 
 
@@ -574,13 +622,14 @@ def _tests(root: Path, problem_flags: tuple[str, ...]) -> tuple[TestCase, ...]:
     if not data.is_dir():
         raise PackageError("data/: missing (the tests go in data/sample and data/secret)")
     top_flags = _group_flags(data, root, ())
+    top_input = _group_input_args(data, root, ())
     tests: list[TestCase] = []
     sample_dir = data / "sample"
     if sample_dir.is_dir():
-        tests.extend(_collect_tests(sample_dir, root, True, problem_flags, top_flags))
+        tests.extend(_collect_tests(sample_dir, root, True, problem_flags, top_flags, top_input))
     secret_dir = data / "secret"
     if secret_dir.is_dir():
-        tests.extend(_collect_tests(secret_dir, root, False, problem_flags, top_flags))
+        tests.extend(_collect_tests(secret_dir, root, False, problem_flags, top_flags, top_input))
     if not tests:
         # Samples alone are enough (DOMjudge judges them); no test at all is not.
         raise PackageError(
@@ -644,6 +693,24 @@ def _result_codes(text: str, where: str) -> tuple[str, ...]:
     if not codes:
         raise _BadExpectation(f"{where}: @EXPECTED_RESULTS@ lists no result")
     return tuple(codes)
+
+
+#: Folders of input validators: the spec's, legacy problemtools' and DOMjudge's spelling.
+INPUT_VALIDATOR_FOLDERS = ("input_validators", "input_format_validators", "input_validator")
+
+
+def _input_validators(root: Path) -> tuple[InputValidatorProgram, ...]:
+    """Return every input validator: each file or folder in the input validator folders."""
+    found: list[InputValidatorProgram] = []
+    for folder in INPUT_VALIDATOR_FOLDERS:
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
+            if _visible(entry) and (files := _program_files(entry)):
+                name = entry.name if entry.is_dir() else entry.stem  # "range" for range.py
+                found.append(InputValidatorProgram(name, files))
+    return tuple(found)
 
 
 def _expected_from_tags(files: Iterable[Path], root: Path) -> tuple[str, ...] | None:
@@ -774,4 +841,5 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
         submissions=_submissions(root),
         statements=_statements(root),
         format_version=version,
+        input_validators=_input_validators(root),
     )

@@ -8,6 +8,9 @@ Submissions expected to exceed the time limit are judged at the limit times the 
 (default 2), so that a merely borderline one is caught; ``slow_accepted`` ones are judged there
 too and must be accepted (at the limit itself they may be too slow).
 
+The package's input validators run first on every test input (``input_validation``); an
+input one of them does not accept makes the report not ok.
+
 A submission whose expectation cannot be read (an unknown tag) is reported as a problem of
 its own and the others are still judged; DOMjudge's ``check_manually`` submissions are judged
 and reported for a person to check, never compared; a Python 2 program is reported skipped.
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.evaluator.checkers import Checker, ValidatorError
+from service.evaluator.input_validation import InputValidation, validate_inputs
 from service.evaluator.languages import (
     Language,
     UnknownLanguageError,
@@ -80,6 +84,7 @@ class VerifyReport:
     time_limit_source: str  # "given", "package", "derived" or "default"
     submissions: tuple[SubmissionReport, ...] = field(default=())
     samples_only: bool = False  # the package has sample tests only, and they were judged
+    inputs: InputValidation = field(default_factory=InputValidation)
 
     @property
     def judged(self) -> int:
@@ -113,8 +118,8 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """Return whether no judged submission mismatched and no expectation was unreadable."""
-        return self.mismatched == 0 and self.problems == 0
+        """Return whether nothing mismatched, every expectation was read, every input valid."""
+        return self.mismatched == 0 and self.problems == 0 and self.inputs.ok
 
 
 def derive_time_limit(slowest_ms: int, multiplier: float) -> float:
@@ -175,6 +180,7 @@ async def verify(
         except ValidatorError as error:
             raise VerifyError(str(error)) from error
         judge = _Judge(sandbox, problem, checker, workdir, on_report)
+        inputs = await validate_inputs(sandbox, problem, workdir)
 
         limits = problem.limits
         if time_limit is not None:
@@ -201,7 +207,9 @@ async def verify(
         await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
 
     ordered = tuple(reports[s.path] for s in problem.submissions)
-    return VerifyReport(problem.slug, limit, source, ordered, samples_only=problem.samples_only)
+    return VerifyReport(
+        problem.slug, limit, source, ordered, samples_only=problem.samples_only, inputs=inputs
+    )
 
 
 def _judged_with_margin(submission: PackagedSubmission) -> bool:

@@ -272,6 +272,7 @@ def test_verify_json_has_the_documented_shape_and_exits_1_on_mismatch(
         "problem": "add",
         "time_limit_s": 1.0,
         "samples_only": False,
+        "input_validation": {"validators": [], "checked": 0, "failures": [], "not_run": []},
         "submissions": [
             {
                 "path": "accepted/add.py",
@@ -345,6 +346,28 @@ def test_verify_reports_samples_only_problems_and_manual_checks(
     assert "problems 1, to check manually 1" in lines[-1]
     assert any("check_manually/sub.py" in line and "check manually" in line for line in lines)
     assert any("PROBLEM: " in line and "PRESENTATION_ERROR" in line for line in lines)
+
+
+def test_verify_lists_inputs_the_input_validators_reject(
+    sandbox: FakeSandbox, package: Path
+) -> None:
+    (package / "input_validators").mkdir()
+    (package / "input_validators" / "check.py").write_text("import sys\nsys.exit(43)\n")
+    (package / "input_validators" / "format.ctd").write_text("INT(0, 9)\n")
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        if spec.argv[-1] == "check.py":
+            return exited(code=43, stderr=b"bad input")
+        return add(stdin, spec)
+
+    sandbox.program = programs
+
+    code, out, _ = run("verify", str(package))
+
+    assert code == 1
+    assert "input sample/1: validator check rejected it: bad input" in out
+    assert "input validator format: not run: a checktestdata script (no .ctd here)" in out
+    assert "add: input validators check: 0 of 2 checks passed" in out
 
 
 @pytest.mark.sandbox
