@@ -83,12 +83,16 @@ class Language:
     # Whether its extensions pick it by themselves; False for a language sharing another's
     # (PyPy's .py, POSIX sh's .sh), chosen by ``--language`` or by the file's content.
     detected: bool = True
+    # Extensions it also takes, though they pick another language (Prolog's .pl is Perl's
+    # unless its content reads as Prolog; see language_for_paths).
+    shared_extensions: tuple[str, ...] = ()
     modules_first: bool = False  # Fortran: files defining modules are compiled first
     open_files: int = 64  # RLIMIT_NOFILE of its runs (R refuses to start under 170 or so)
 
     def matches(self, filename: str) -> bool:
         """Return whether ``filename`` has one of this language's extensions."""
-        return Path(filename).suffix.lower() in self.extensions
+        suffix = Path(filename).suffix.lower()
+        return suffix in self.extensions or suffix in self.shared_extensions
 
 
 def _expand(
@@ -440,6 +444,7 @@ LANGUAGES: tuple[Language, ...] = (
         id="prolog",
         name="Prolog (SWI-Prolog)",
         extensions=(".plg", ".prolog"),
+        shared_extensions=(".pl",),
         # A saved state whose goal is main/0 (as DOMjudge and problemtools build it); .pl files
         # that read as Prolog come here too (see language_for_paths).
         compile=(
@@ -624,7 +629,8 @@ def language_for_files(filenames: Iterable[str]) -> Language:
     for language in LANGUAGES:
         if not language.detected:
             continue
-        if any(language.matches(name) for name in names) and language not in found:
+        picked = any(Path(name).suffix.lower() in language.extensions for name in names)
+        if picked and language not in found:
             found.append(language)
     if not found:
         suffixes = sorted({Path(name).suffix or name for name in names})

@@ -179,7 +179,10 @@ def sources(tmp_path: Path, files: dict[str, str]) -> list[Path]:
 def test_a_pl_file_is_perl_or_prolog_by_its_content(
     tmp_path: Path, text: str, language_id: str
 ) -> None:
-    assert language_for_paths(sources(tmp_path, {"hello.pl": text})).id == language_id
+    language = language_for_paths(sources(tmp_path, {"hello.pl": text}))
+
+    assert language.id == language_id
+    assert language.matches("hello.pl")  # staged as a source of either language
 
 
 @pytest.mark.parametrize(
