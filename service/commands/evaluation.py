@@ -139,6 +139,7 @@ def _test_json(event: TestFinished) -> dict[str, Any]:
         "wall_ms": event.wall_ms,
         "memory_kb": event.memory_kb,
         "message": event.message,
+        **({} if event.score is None else {"score": event.score}),
     }
 
 
@@ -154,10 +155,19 @@ def _show_event(event: Event) -> None:
             f"{event.name:<24} {event.verdict.value:<4} {event.time_ms:>6} ms"
             f" {event.wall_ms:>6} ms wall {event.memory_kb:>8} KiB"
         )
-        click.echo(f"{line}  {event.message}".rstrip())
+        points = "" if event.score is None else f" {event.score:g} pts"
+        click.echo(f"{line}{points}  {event.message}".rstrip())
     else:
         click.echo(f"verdict: {event.verdict.value} ({event.verdict.description})")
-        click.echo(f"score: {event.score:.2f} ({event.passed}/{event.total} tests passed)")
+        if event.max_score is None:
+            click.echo(f"score: {event.score:.2f} ({event.passed}/{event.total} tests passed)")
+        else:
+            click.echo(f"score: {event.score:g} of {event.max_score:g} points")
+            for group in event.groups:
+                most = "" if group.max_score is None else f" of {group.max_score:g}"
+                click.echo(
+                    f"  group {group.name or 'data'}: {group.score:g}{most} ({group.verdict})"
+                )
         if event.message:
             click.echo(event.message)
 
@@ -208,6 +218,22 @@ def judge(
             "verdict": finished.verdict.value,
             "score": finished.score,
             "compile_output": compile_output,
+            **(
+                {}
+                if finished.max_score is None
+                else {
+                    "max_score": finished.max_score,
+                    "groups": [
+                        {
+                            "name": group.name,
+                            "score": group.score,
+                            "max_score": group.max_score,
+                            "verdict": group.verdict,
+                        }
+                        for group in finished.groups
+                    ],
+                }
+            ),
             "tests": [_test_json(event) for event in events if isinstance(event, TestFinished)],
         }
         click.echo(json.dumps(document, indent=2))
@@ -271,6 +297,11 @@ def _report_json(report: SubmissionReport) -> dict[str, Any]:
         "problem": report.problem,
         "check_manually": report.check_manually,
         "max_time_ms": report.max_time_ms,
+        **(
+            {}
+            if report.max_score is None
+            else {"score": report.score, "max_score": report.max_score}
+        ),
     }
 
 
@@ -283,9 +314,10 @@ def _report_line(report: SubmissionReport) -> str:
         return f"{report.path:<36} {language:<10} {expected:<8} skipped: {report.skipped}"
     assert report.verdict is not None
     result = "check manually" if report.check_manually else "ok" if report.ok else "MISMATCH"
+    points = "" if report.max_score is None else f" {report.score:g}/{report.max_score:g} pts"
     line = (
         f"{report.path:<36} {report.language or '-':<10} {expected:<8}"
-        f" {report.verdict.value:<4} {report.max_time_ms:>6} ms  {result}"
+        f" {report.verdict.value:<4} {report.max_time_ms:>6} ms{points}  {result}"
     )
     if report.ok is False and report.message:
         line += f"  ({report.message.splitlines()[0]})"

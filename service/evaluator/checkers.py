@@ -122,7 +122,12 @@ class CustomValidator:
         )
         message = _read_message(files.feedback / "judgemessage.txt")
         if result.outcome is Outcome.EXITED and result.exit_code == ACCEPT_EXIT:
-            return CheckResult(True, message)
+            return CheckResult(
+                True,
+                message,
+                score=_read_number(files.feedback / "score.txt"),
+                score_multiplier=_read_number(files.feedback / "score_multiplier.txt"),
+            )
         if result.outcome is Outcome.EXITED and result.exit_code == REJECT_EXIT:
             return CheckResult(False, message or "wrong answer (output validator)")
         stderr = result.stderr[:MAX_MESSAGE_BYTES].decode("utf-8", "replace").strip()
@@ -153,6 +158,20 @@ def _prepare_scratch(scratch: Path, input: Path, answer: Path, output: bytes) ->
         os.chmod(path, 0o644)
     os.chmod(files.feedback, 0o777)  # noqa: S103  # the validator writes its messages here
     return files
+
+
+def _read_number(path: Path) -> float | None:
+    """Read a score file the validator wrote (None: none); a bad one is a ValidatorError."""
+    text = _read_message(path)
+    if not text:
+        return None
+    try:
+        value = float(text.split()[0])
+    except ValueError:
+        raise ValidatorError(f"output validator wrote {path.name} without a number") from None
+    if not 0 <= value < float("inf"):
+        raise ValidatorError(f"output validator wrote {path.name} = {value}: not a score")
+    return value
 
 
 def _read_message(path: Path) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from service.evaluator.archive import DEFAULT_ZIP_LIMITS, ArchiveError, ZipLimits, extract_archive
+from service.evaluator.scoring import GroupRules, ScoreGroup, Scoring
 from service.evaluator.validators import CheckerFlagError, parse_flags
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -43,6 +44,8 @@ MAX_YAML_NODES = 100_000
 #: Lists and maps in a YAML file nest at most this deep.
 MAX_YAML_DEPTH = 50
 
+#: What ``partially_accepted`` expects: a score strictly between 0 and the maximum.
+PARTIAL = "partial"
 #: Verdict codes a submission in each ``submissions/`` folder may get (Kattis and DOMjudge names).
 CATEGORY_VERDICTS: Mapping[str, tuple[str, ...]] = {
     "accepted": ("AC",),
@@ -56,6 +59,8 @@ CATEGORY_VERDICTS: Mapping[str, tuple[str, ...]] = {
     "no_output": ("WA",),
     "rejected": ("WA", "TLE", "RE", "MLE", "OLE"),
     "brute_force": ("TLE", "RE", "MLE"),
+    # Scoring problems: more than 0 points and less than the maximum (see verify).
+    "partially_accepted": (PARTIAL,),
 }
 
 #: DOMjudge's ``@EXPECTED_RESULTS@`` names, as verdict codes: the older names and the ones
@@ -169,6 +174,8 @@ class ProblemPackage:
     statements: tuple[Path, ...] = ()
     format_version: str = "legacy"
     input_validators: tuple[InputValidatorProgram, ...] = ()
+    problem_type: str = "pass-fail"  # or "scoring"
+    scoring: Scoring | None = None  # the groups' scoring rules, for scoring problems
 
     @property
     def samples(self) -> tuple[TestCase, ...]:
@@ -420,35 +427,57 @@ def _name(config: Mapping[str, Any], slug: str) -> str:
     raise PackageError("problem.yaml: 'name' must be a string or a map of language to name")
 
 
-def _validation(config: Mapping[str, Any], new_format: bool, has_validator: bool) -> str:
+#: Problem types judged here.
+JUDGED_TYPES = ("pass-fail", "scoring")
+KNOWN_TYPES = ("pass-fail", "scoring", "interactive", "multi-pass", "submit-answer")
+
+
+def _validation(
+    config: Mapping[str, Any], new_format: bool, has_validator: bool
+) -> tuple[str, str]:
+    """Return the validation ("default" or "custom") and the problem type."""
     if new_format:
         kinds = config.get("type", "pass-fail")
         kinds = [kinds] if isinstance(kinds, str) else kinds
         if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
             raise PackageError("problem.yaml: 'type' must be a string or a list of strings")
-        unsupported = [kind for kind in kinds if kind != "pass-fail"]
+        unknown = [kind for kind in kinds if kind not in KNOWN_TYPES]
+        if unknown:
+            raise PackageError(
+                f"problem.yaml: unknown problem type '{unknown[0]}' (known: "
+                + ", ".join(KNOWN_TYPES)
+                + ")"
+            )
+        unsupported = [kind for kind in kinds if kind not in JUDGED_TYPES]
         if unsupported:
             raise UnsupportedProblem(
                 f"problem.yaml: problem type '{' '.join(unsupported)}' is not supported yet "
-                "(only pass-fail problems are judged)"
+                "(pass-fail and scoring problems are judged)"
             )
-        return "custom" if has_validator else "default"
+        problem_type = "scoring" if "scoring" in kinds else "pass-fail"
+        return ("custom" if has_validator else "default"), problem_type
     raw = config.get("validation", "default")
     if not isinstance(raw, str):
         raise PackageError(f"problem.yaml: 'validation' must be a string, got {_kind(raw)}")
     words = raw.split()
     if not words or words[0] not in ("default", "custom"):
         raise PackageError(f"problem.yaml: 'validation' must be 'default' or 'custom', got '{raw}'")
-    extra = [word for word in words[1:]]
-    if extra:
-        unknown = [word for word in extra if word not in ("score", "interactive")]
-        if unknown:
-            raise PackageError(f"problem.yaml: unknown validation option '{unknown[0]}'")
+    extra = words[1:]
+    unknown = [word for word in extra if word not in ("score", "interactive")]
+    if unknown:
+        raise PackageError(f"problem.yaml: unknown validation option '{unknown[0]}'")
+    if "interactive" in extra:
         raise UnsupportedProblem(
-            f"problem.yaml: validation '{raw}' is not supported yet ({' and '.join(extra)} "
-            "problems are not judged yet)"
+            f"problem.yaml: validation '{raw}' is not supported yet (interactive problems "
+            "are not judged yet)"
         )
-    return words[0]
+    legacy_type = config.get("type", "pass-fail")
+    if legacy_type not in ("pass-fail", "scoring"):
+        raise PackageError(
+            f"problem.yaml: 'type' must be 'pass-fail' or 'scoring', got {_kind(legacy_type)}"
+        )
+    scoring = legacy_type == "scoring" or "score" in extra
+    return words[0], "scoring" if scoring else "pass-fail"
 
 
 def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemLimits:
@@ -695,6 +724,130 @@ def _result_codes(text: str, where: str) -> tuple[str, ...]:
     return tuple(codes)
 
 
+# --- scoring ----------------------------------------------------------------------------------
+
+
+_VERDICT_MODES = ("worst_error", "first_error", "always_accept")
+_SCORE_MODES = ("sum", "avg", "min", "max")
+_GRADER_FLAGS = (*_VERDICT_MODES, *_SCORE_MODES, "ignore_sample", "accept_if_any_accepted")
+
+
+def _legacy_rules(config: Mapping[str, Any], where: str) -> GroupRules:
+    """Return a group's rules from its (or its closest ancestor's) testdata.yaml."""
+    grading = config.get("grading", "default")
+    if grading != "default":
+        raise UnsupportedProblem(f"{where}: grading '{grading}' is not supported yet")
+    on_reject = config.get("on_reject", "break")
+    if on_reject not in ("break", "continue"):
+        raise PackageError(f"{where}: 'on_reject' must be 'break' or 'continue'")
+    verdict_mode, score_mode = "worst_error", "sum"
+    ignore_sample = accept_any = False
+    for flag in _flags(config.get("grader_flags"), where, "grader_flags"):
+        if flag not in _GRADER_FLAGS:
+            raise PackageError(
+                f"{where}: unknown grader flag '{flag}' (known: {', '.join(_GRADER_FLAGS)})"
+            )
+        if flag in _VERDICT_MODES:
+            verdict_mode = flag
+        elif flag in _SCORE_MODES:
+            score_mode = flag
+        elif flag == "ignore_sample":
+            ignore_sample = True
+        else:
+            accept_any = True
+    accept = _number(config, "accept_score", where, integer=False)
+    reject = _number(config, "reject_score", where, integer=False)
+    low, high = -float("inf"), float("inf")
+    if config.get("range") is not None:
+        words = str(config["range"]).split()
+        try:
+            low, high = (float(word) for word in words)
+        except ValueError:
+            raise PackageError(
+                f"{where}: 'range' must be two numbers (or inf), got '{config['range']}'"
+            ) from None
+    return GroupRules(
+        on_reject=on_reject,
+        verdict_mode=verdict_mode,
+        score_mode=score_mode,
+        ignore_sample=ignore_sample,
+        accept_if_any_accepted=accept_any,
+        accept_score=1.0 if accept is None else accept,
+        reject_score=0.0 if reject is None else reject,
+        low=low,
+        high=high,
+    )
+
+
+def _new_rules(config: Mapping[str, Any], where: str, secret: bool) -> GroupRules:
+    """Return a 2025-09 group's rules from its test_group.yaml (defaults for secret or not)."""
+    aggregation = config.get("score_aggregation", "sum" if secret else "pass-fail")
+    if aggregation not in ("pass-fail", "sum", "min"):
+        raise PackageError(f"{where}: 'score_aggregation' must be pass-fail, sum or min")
+    raw = config.get("max_score", 100 if secret else "unbounded")
+    if raw == "unbounded":
+        max_score = None
+    else:
+        value = _number(config, "max_score", where, integer=True, minimum=0)
+        max_score = 100.0 if value is None else value
+    if aggregation == "pass-fail" and max_score is None:
+        raise PackageError(f"{where}: a pass-fail group needs a max_score")
+    return GroupRules(aggregation=aggregation, max_score=max_score)
+
+
+def _scoring(root: Path, tests: Iterable[TestCase], new_format: bool) -> Scoring:
+    """Build the tree of scored groups from the test names and the groups' yaml files."""
+    data = root / "data"
+    names = [test.name for test in tests]
+    if new_format:
+        secret_config = _group_config(data / "secret", root, "test_group.yaml")
+        top = _new_rules(secret_config, "data/secret/test_group.yaml", secret=True)
+        groups: dict[str, list[str]] = {}
+        direct: list[str] = []
+        for name in names:
+            parts = name.split("/")
+            if parts[0] != "secret":
+                continue  # samples do not score
+            if len(parts) > 2:
+                groups.setdefault("/".join(parts[:2]), []).append(name)
+            else:
+                direct.append(name)
+        children: list[ScoreGroup | str] = list(direct)
+        for group, members in groups.items():
+            config = _group_config(data / group, root, "test_group.yaml")
+            rules = _new_rules(config, f"data/{group}/test_group.yaml", secret=False)
+            children.append(ScoreGroup(group, rules, tuple(members)))
+        return Scoring(legacy=False, root=ScoreGroup("secret", top, tuple(children)))
+    return Scoring(legacy=True, root=_legacy_group(data, root, "", names, {}))
+
+
+def _group_config(directory: Path, root: Path, file_name: str) -> dict[str, Any]:
+    path = directory / file_name
+    return _read_yaml(path, root) if path.is_file() else {}
+
+
+def _legacy_group(
+    data: Path, root: Path, name: str, names: list[str], inherited: Mapping[str, Any]
+) -> ScoreGroup:
+    directory = data / name if name else data
+    path = directory / "testdata.yaml"
+    config = _read_yaml(path, root) if path.is_file() else inherited
+    where = path.relative_to(root).as_posix()
+    prefix = f"{name}/" if name else ""
+    children: list[ScoreGroup | str] = []
+    seen: set[str] = set()
+    for test in names:
+        if not test.startswith(prefix):
+            continue
+        rest = test[len(prefix) :].split("/")
+        if len(rest) == 1:
+            children.append(test)
+        elif rest[0] not in seen:
+            seen.add(rest[0])
+            children.append(_legacy_group(data, root, prefix + rest[0], names, config))
+    return ScoreGroup(name, _legacy_rules(config, where), tuple(children))
+
+
 #: Folders of input validators: the spec's, legacy problemtools' and DOMjudge's spelling.
 INPUT_VALIDATOR_FOLDERS = ("input_validators", "input_format_validators", "input_validator")
 
@@ -809,7 +962,7 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
     version = _format_version(config)
     new_format = version in NEW_FORMAT_VERSIONS
     validator_files = _validator_files(root, new_format)
-    validation = _validation(config, new_format, bool(validator_files))
+    validation, problem_type = _validation(config, new_format, bool(validator_files))
     if validation == "custom" and not validator_files:
         raise PackageError(
             "problem.yaml: validation is 'custom' but output_validators/ holds no validator"
@@ -842,4 +995,6 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
         statements=_statements(root),
         format_version=version,
         input_validators=_input_validators(root),
+        problem_type=problem_type,
+        scoring=_scoring(root, tests, new_format) if problem_type == "scoring" else None,
     )

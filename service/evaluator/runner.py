@@ -37,6 +37,7 @@ from service.evaluator.programs import (
     run_program,
 )
 from service.evaluator.sandbox.base import Limits, Sandbox
+from service.evaluator.scoring import EPSILON, GroupResult, Scoring, TestScore, aggregate
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
 #: Time limit used when neither the caller nor the package gives one.
@@ -80,11 +81,16 @@ class TestFinished:
     message: str = ""
     exit_code: int | None = None
     signal: int | None = None
+    score: float | None = None  # the points it earned (scoring problems only)
 
 
 @dataclass(frozen=True)
 class Finished:
-    """Judging ended with the submission's verdict and score (share of tests passed)."""
+    """Judging ended with the submission's verdict and score.
+
+    The score is the share of tests passed for pass-fail problems and the points for scoring
+    ones (``max_score`` their maximum, ``groups`` every group's result, outermost first).
+    """
 
     verdict: Verdict
     score: float
@@ -94,6 +100,8 @@ class Finished:
     max_memory_kb: int = 0
     message: str = ""
     stopped_early: str = ""  # why the last tests were not run (the wall-clock budget), if so
+    max_score: float | None = None  # scoring problems: the most a submission can score
+    groups: tuple[GroupResult, ...] = ()  # scoring problems: each group's result
 
 
 Event = CompileStarted | CompileFinished | TestFinished | Finished
@@ -211,17 +219,23 @@ async def _evaluate(
         checker,
         run_limits(seconds, limits.memory_mb, limits.output_mb, language),
         workdir,
+        problem.scoring,
     )
     window = max(1, concurrency or sandbox.slots)
     budget = WallBudget(wall_budget_factor * total * seconds if wall_budget_factor else None)
     results: list[TestFinished] = []
+    # A scoring problem runs every test whatever the mode: each one may add points.
+    stop_on_failure = mode is Mode.CONTEST and problem.scoring is None
     async for result in _in_order(
-        run, problem.tests, window, stop_on_failure=mode is Mode.CONTEST, budget=budget
+        run, problem.tests, window, stop_on_failure=stop_on_failure, budget=budget
     ):
         results.append(result)
         yield result
     failed = next((r for r in results if r.verdict is not Verdict.AC), None)
     passed = sum(r.verdict is Verdict.AC for r in results)
+    if problem.scoring is not None:
+        yield _scored(problem.scoring, results, total, budget.note)
+        return
     yield Finished(
         verdict=Verdict.AC if failed is None else failed.verdict,
         score=passed / total if total else 1.0,
@@ -231,6 +245,38 @@ async def _evaluate(
         max_memory_kb=max((r.memory_kb for r in results), default=0),
         message="" if failed is None else f"{failed.name}: {failed.message}".rstrip(": "),
         stopped_early=budget.note,
+    )
+
+
+def _scored(
+    scoring: Scoring, results: Sequence[TestFinished], total: int, stopped_early: str
+) -> Finished:
+    """Return the end of a scoring submission: AC only at the maximum score."""
+    outcome = aggregate(
+        scoring,
+        {r.name: TestScore(r.verdict.value, score=r.score) for r in results},
+    )
+    maximum = scoring.max_score
+    failed = next((r for r in results if r.verdict is not Verdict.AC), None)
+    full = outcome.score >= maximum - EPSILON
+    if full:
+        verdict, message = Verdict.AC, ""
+    else:
+        verdict = Verdict.WA if failed is None else failed.verdict
+        message = f"{outcome.score:g} of {maximum:g} points"
+        if failed is not None:
+            message += f"; {failed.name}: {failed.message}".rstrip(": ")
+    return Finished(
+        verdict=verdict,
+        score=outcome.score,
+        passed=sum(r.verdict is Verdict.AC for r in results),
+        total=total,
+        max_time_ms=max((r.time_ms for r in results), default=0),
+        max_memory_kb=max((r.memory_kb for r in results), default=0),
+        message=message,
+        stopped_early=stopped_early,
+        max_score=maximum,
+        groups=outcome.groups,
     )
 
 
@@ -317,13 +363,20 @@ class _TestRun:
     """Runs one built program on tests and checks each output."""
 
     def __init__(
-        self, sandbox: Sandbox, program: Program, checker: Checker, limits: Limits, workdir: Path
+        self,
+        sandbox: Sandbox,
+        program: Program,
+        checker: Checker,
+        limits: Limits,
+        workdir: Path,
+        scoring: Scoring | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.program = program
         self.checker = checker
         self.limits = limits
         self.workdir = workdir
+        self.scoring = scoring
 
     async def test(self, index: int, test: TestCase) -> TestFinished:
         """Run test ``index`` and judge its output; host I/O failures make it a JE."""
@@ -335,6 +388,7 @@ class _TestRun:
             return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
         verdict = run_verdict(result)
         message = ""
+        reported = TestScore("AC")
         if verdict is None:
             try:
                 check = await self.checker.check(
@@ -349,6 +403,7 @@ class _TestRun:
             else:
                 verdict = Verdict.AC if check.accepted else Verdict.WA
                 message = check.message
+                reported = TestScore("AC", check.score, check.score_multiplier)
         elif verdict is Verdict.JE:
             message = f"sandbox failed: {result.message}"
         elif verdict is Verdict.RE:
@@ -365,4 +420,7 @@ class _TestRun:
             message=message,
             exit_code=result.exit_code,
             signal=result.signal,
+            score=None
+            if self.scoring is None
+            else self.scoring.test_score(test.name, verdict.value, reported),
         )

@@ -34,7 +34,7 @@ from service.evaluator.languages import (
     language_for_paths,
     looks_like_python2,
 )
-from service.evaluator.package import PackagedSubmission, ProblemPackage
+from service.evaluator.package import PARTIAL, PackagedSubmission, ProblemPackage
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
 from service.evaluator.runner import (
     DEFAULT_TIME_LIMIT,
@@ -46,6 +46,7 @@ from service.evaluator.runner import (
     prepare_checker,
 )
 from service.evaluator.sandbox.base import Sandbox
+from service.evaluator.scoring import EPSILON
 from service.evaluator.verdicts import Verdict
 
 #: Time limit (seconds) given to accepted submissions while deriving the real one.
@@ -73,6 +74,8 @@ class SubmissionReport:
     time_limit_s: float | None = None  # the limit it was judged at
     problem: str | None = None  # why its expectation could not be read (then not judged)
     check_manually: bool = False  # judged for a person to check; ``ok`` is None
+    score: float | None = None  # scoring problems: the points it got ...
+    max_score: float | None = None  # ... of these
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,19 @@ def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str |
         return None, known.id, f"{known.name} is not installed on this machine"
 
 
+def _as_expected(submission: PackagedSubmission, finished: Finished) -> bool:
+    """Return whether a judged submission got what it expects.
+
+    ``partially_accepted`` expects a score strictly between 0 and the maximum; an accepted
+    scoring submission gets AC only at the maximum (see runner._scored).
+    """
+    if PARTIAL in submission.expected:
+        if finished.max_score is None:
+            return False  # a pass-fail problem has no partial scores
+        return EPSILON < finished.score < finished.max_score - EPSILON
+    return finished.verdict.value in submission.expected
+
+
 def _python2(submission: PackagedSubmission, language: Language) -> bool:
     """Return whether a submission that failed Python 3's syntax check is Python 2."""
     if language.id not in ("python3", "pypy3"):
@@ -314,13 +330,13 @@ class _Judge:
                 language=language.id,
                 expected=submission.expected,
                 verdict=finished.verdict,
-                ok=None
-                if submission.check_manually
-                else finished.verdict.value in submission.expected,
+                ok=None if submission.check_manually else _as_expected(submission, finished),
                 max_time_ms=slowest,
                 message=finished.message or compile_output,
                 time_limit_s=time_limit,
                 check_manually=submission.check_manually,
+                score=None if finished.max_score is None else finished.score,
+                max_score=finished.max_score,
             )
         if self.on_report is not None:
             self.on_report(report)

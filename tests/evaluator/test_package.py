@@ -245,10 +245,13 @@ def test_malformed_packages_name_the_file_and_the_problem(
             "validation: custom interactive\n",
             "validation 'custom interactive' is not supported yet",
         ),
-        ("validation: default score\n", "score problems are not judged yet"),
         (
-            "problem_format_version: 2025-09\ntype: scoring\n",
-            "problem type 'scoring' is not supported yet",
+            "problem_format_version: 2025-09\ntype: multi-pass\n",
+            "problem type 'multi-pass' is not supported yet",
+        ),
+        (
+            "problem_format_version: 2025-09\ntype: submit-answer\n",
+            "problem type 'submit-answer' is not supported yet",
         ),
         (
             "problem_format_version: 2025-09\ntype: [pass-fail, interactive]\n",
