@@ -473,3 +473,58 @@ async def test_no_wall_budget_runs_every_test(problem: ProblemPackage, source: P
     events = await judge(FakeSandbox(program=sleeps), problem, source, mode=Mode.TEACHING)
     assert [r.verdict for r in results_of(events)] == [Verdict.AC] * 4
     assert finished(events).stopped_early == ""
+
+
+# --- scoring problems -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def subtasks(tmp_path: Path) -> ProblemPackage:
+    """A 2025-09 scoring problem: groups of 30 and 70 points, two tests each."""
+    root = write_package(
+        tmp_path / "subtasks",
+        {
+            "sample/1": ("1\n", "1\n"),
+            "secret/g1/1": ("2\n", "2\n"),
+            "secret/g1/2": ("3\n", "3\n"),
+            "secret/g2/1": ("4\n", "4\n"),
+            "secret/g2/2": ("5\n", "5\n"),
+        },
+        problem_yaml="problem_format_version: 2025-09\nname: Subtasks\ntype: scoring\n",
+    )
+    for group, points in (("g1", 30), ("g2", 70)):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text(f"max_score: {points}\n")
+    return load_package(root)
+
+
+async def test_a_scoring_submission_scores_points_per_group_even_in_contest_mode(
+    subtasks: ProblemPackage, source: Path
+) -> None:
+    events = await judge(
+        FakeSandbox(program=answer_wrong_on(b"4\n")), subtasks, source, mode=Mode.CONTEST
+    )
+
+    tests = results_of(events)
+    assert [(t.name, t.verdict, t.score) for t in tests] == [
+        ("sample/1", Verdict.AC, 0.0),  # samples do not score
+        ("secret/g1/1", Verdict.AC, 0.0),  # a pass-fail group scores as a whole, not per test
+        ("secret/g1/2", Verdict.AC, 0.0),
+        ("secret/g2/1", Verdict.WA, 0.0),
+        ("secret/g2/2", Verdict.AC, 0.0),  # run although the contest mode would have stopped
+    ]
+    end = finished(events)
+    assert (end.verdict, end.score, end.max_score) == (Verdict.WA, 30.0, 100.0)
+    assert end.message.startswith("30 of 100 points; secret/g2/1: ")
+    assert [(g.name, g.score, g.max_score, g.verdict) for g in end.groups] == [
+        ("secret", 30.0, 100.0, "WA"),
+        ("secret/g1", 30.0, 30.0, "AC"),
+        ("secret/g2", 0.0, 70.0, "WA"),
+    ]
+
+
+async def test_a_scoring_submission_at_the_maximum_is_accepted(
+    subtasks: ProblemPackage, source: Path
+) -> None:
+    end = finished(await judge(FakeSandbox(), subtasks, source))
+
+    assert (end.verdict, end.score, end.max_score, end.message) == (Verdict.AC, 100.0, 100.0, "")
