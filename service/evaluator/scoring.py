@@ -20,8 +20,8 @@ Two rule sets, as the two package formats define them:
   ``score_multiplier.txt``, or the validator's ``score.txt``), 0 otherwise.
 
 The maximum score is what a submission accepted on every test gets (legacy: at the
-``accept_score`` values, capped by the root's ``range``). The core treats a scoring
-submission as accepted (AC) only when it reaches that maximum.
+``accept_score`` values, or the top of the root's ``range`` when it has one). The core
+treats a scoring submission as accepted (AC) only when it reaches that maximum.
 """
 
 from __future__ import annotations
@@ -87,7 +87,14 @@ class Scoring:
 
     @property
     def max_score(self) -> float:
-        """Return the score of a submission accepted on every test."""
+        """Return the most a submission can score.
+
+        Legacy: the top of the root's ``range`` when it has one (the spec measures
+        ``partially_accepted`` against it; validators' ``score.txt`` may give any points),
+        else the score of a submission accepted on every test. 2025-09: the latter.
+        """
+        if self.legacy and math.isfinite(self.root.rules.high):
+            return self.root.rules.high
         return aggregate(self, {name: TestScore("AC") for name in self.root.tests()}).score
 
     def test_max(self, test: str) -> float | None:

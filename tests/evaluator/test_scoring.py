@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator import PackageError, load_package
+from service.evaluator import PackageError, Verdict, load_package
+from service.evaluator.languages import known_language
+from service.evaluator.runner import Finished, Mode, evaluate
+from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.scoring import Scoring, TestScore, aggregate
 from tests.factories import write_package
+from tests.fakes import real_sandbox
 
 
 def scoring_of(root: Path) -> Scoring:
@@ -198,7 +202,7 @@ def test_legacy_score_modes_flags_and_range(tmp_path: Path) -> None:
     # was), g2 = avg(30, 40) = 35, g3 = avg(50, 60) = 55; secret = avg(10, 35, 55) = 33.3;
     # the root takes the max of its children without the sample: 33.3
     assert result.score == pytest.approx(100 / 3)
-    assert scoring.max_score == 50  # 100 at every accept_score, capped by the root's range
+    assert scoring.max_score == 50  # the top of the root's range
 
 
 @pytest.mark.parametrize(
@@ -230,3 +234,49 @@ def test_legacy_validation_score_makes_a_scoring_problem(tmp_path: Path) -> None
 
     assert (problem.problem_type, problem.validation) == ("scoring", "custom")
     assert load_package(write_package(tmp_path / "plain", {"secret/1": ("", "")})).scoring is None
+
+
+# --- for real: a validator's score.txt --------------------------------------------------------
+
+#: Accepts any number and scores it, at most the answer (score.txt in the feedback dir).
+SCORING_VALIDATOR = """\
+import sys
+answer = float(open(sys.argv[2]).read())
+given = float(sys.stdin.read() or 0)
+with open(sys.argv[3] + "score.txt", "w") as out:
+    out.write(str(min(given, answer)))
+sys.exit(42)
+"""
+
+
+@pytest.mark.sandbox
+async def test_a_validators_score_txt_gives_the_tests_points(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "bid",
+        {"secret/1": ("", "10\n"), "secret/2": ("", "30\n")},
+        problem_yaml="name: Bid\nvalidation: custom score\n",
+        validator={"score.py": SCORING_VALIDATOR},
+    )
+    (root / "data" / "testdata.yaml").write_text("range: 0 40\n")
+    source = tmp_path / "bid.py"
+    source.write_text("print(12)\n")
+    problem = load_package(root)
+
+    async with real_sandbox() as sandbox:
+        events = [
+            event
+            async for event in evaluate(
+                sandbox, problem, known_language("python3"), [source], mode=Mode.CONTEST
+            )
+        ]
+
+    tests = [event for event in events if isinstance(event, FinishedTest)]
+    assert [(test.verdict, test.score) for test in tests] == [
+        (Verdict.AC, 10.0),
+        (Verdict.AC, 12.0),
+    ]
+    end = events[-1]
+    assert isinstance(end, Finished)
+    # 22 of at most 40 (the top of the root's range): every test passed, but not the maximum
+    assert (end.score, end.max_score, end.verdict) == (22.0, 40.0, Verdict.WA)
+    assert end.message == "22 of 40 points"

@@ -369,3 +369,48 @@ async def test_a_package_of_samples_only_is_verified_on_them_and_says_so(tmp_pat
         (Verdict.AC, True),
         (Verdict.WA, True),
     ]
+
+
+async def test_scoring_submissions_are_checked_against_the_maximum(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "points",
+        {"secret/g1/1": ("1\n", "1\n"), "secret/g2/1": ("2\n", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Points\ntype: scoring\n",
+        submissions={
+            "accepted/ok.py": "",
+            "accepted/wrong.py": "",  # 0 points: not accepted
+            "partially_accepted/half.py": "",
+            "partially_accepted/ok.py": "",  # the maximum: not partial
+        },
+    )
+    for group in ("g1", "g2"):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text("max_score: 50\n")
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        if spec.argv[-1] == "half.py":
+            return exited(stdin if stdin == b"1\n" else b"0\n")
+        return by_file(stdin, spec)
+
+    report = await verify(FakeSandbox(program=programs), load_package(root), time_limit=1.0)
+
+    results = {
+        item.path: (item.verdict, item.score, item.max_score, item.ok)
+        for item in report.submissions
+    }
+    assert results == {
+        "accepted/ok.py": (Verdict.AC, 100.0, 100.0, True),
+        "accepted/wrong.py": (Verdict.WA, 0.0, 100.0, False),
+        "partially_accepted/half.py": (Verdict.WA, 50.0, 100.0, True),
+        "partially_accepted/ok.py": (Verdict.AC, 100.0, 100.0, False),
+    }
+
+
+async def test_partially_accepted_on_a_pass_fail_problem_is_a_mismatch(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(tmp_path / "pkg", TESTS, submissions={"partially_accepted/ok.py": ""})
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    (only,) = report.submissions
+    assert (only.verdict, only.ok, only.expected) == (Verdict.AC, False, ("partial",))
