@@ -45,6 +45,7 @@ from service.evaluator import (
     offered_languages,
     verify,
 )
+from service.evaluator.languages import ANSWERS
 
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
@@ -202,8 +203,8 @@ def judge(
     Exits 0 when accepted, 1 when rejected, 2 on bad input, 3 on a judge error.
     """
     files = _source_files(sources)
-    language = _language(language_id, files)
     with _problem(package) as problem:
+        language = ANSWERS if problem.submit_answer else _language(language_id, files)
         sandbox = _open_sandbox(sandbox_mode)
         events = asyncio.run(
             _collect(sandbox, problem, language, files, Mode(mode), time_limit, not as_json)

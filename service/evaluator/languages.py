@@ -556,6 +556,16 @@ LANGUAGES: tuple[Language, ...] = (
 
 _BY_ID = {language.id: language for language in LANGUAGES}
 
+#: What a submit-answer submission is written in: answer files, nothing to build or run.
+#: Not in LANGUAGES (never offered for programs); the runner checks the files themselves.
+ANSWERS = Language(
+    id="answers",
+    name="Answer files",
+    extensions=(".out", ".ans", ".txt"),
+    run=(),
+    version=(),
+)
+
 
 @dataclass(frozen=True)
 class OfferedLanguage:

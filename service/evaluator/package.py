@@ -175,6 +175,7 @@ class ProblemPackage:
     format_version: str = "legacy"
     input_validators: tuple[InputValidatorProgram, ...] = ()
     problem_type: str = "pass-fail"  # or "scoring"
+    submit_answer: bool = False  # a submission is the answer files, not a program
     scoring: Scoring | None = None  # the groups' scoring rules, for scoring problems
 
     @property
@@ -428,14 +429,14 @@ def _name(config: Mapping[str, Any], slug: str) -> str:
 
 
 #: Problem types judged here.
-JUDGED_TYPES = ("pass-fail", "scoring")
+JUDGED_TYPES = ("pass-fail", "scoring", "submit-answer")
 KNOWN_TYPES = ("pass-fail", "scoring", "interactive", "multi-pass", "submit-answer")
 
 
 def _validation(
     config: Mapping[str, Any], new_format: bool, has_validator: bool
-) -> tuple[str, str]:
-    """Return the validation ("default" or "custom") and the problem type."""
+) -> tuple[str, str, bool]:
+    """Return the validation ("default" or "custom"), the problem type, and submit-answer."""
     if new_format:
         kinds = config.get("type", "pass-fail")
         kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -452,10 +453,11 @@ def _validation(
         if unsupported:
             raise UnsupportedProblem(
                 f"problem.yaml: problem type '{' '.join(unsupported)}' is not supported yet "
-                "(pass-fail and scoring problems are judged)"
+                "(pass-fail, scoring and submit-answer problems are judged)"
             )
         problem_type = "scoring" if "scoring" in kinds else "pass-fail"
-        return ("custom" if has_validator else "default"), problem_type
+        validation = "custom" if has_validator else "default"
+        return validation, problem_type, "submit-answer" in kinds
     raw = config.get("validation", "default")
     if not isinstance(raw, str):
         raise PackageError(f"problem.yaml: 'validation' must be a string, got {_kind(raw)}")
@@ -477,7 +479,7 @@ def _validation(
             f"problem.yaml: 'type' must be 'pass-fail' or 'scoring', got {_kind(legacy_type)}"
         )
     scoring = legacy_type == "scoring" or "score" in extra
-    return words[0], "scoring" if scoring else "pass-fail"
+    return words[0], "scoring" if scoring else "pass-fail", False
 
 
 def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemLimits:
@@ -962,7 +964,7 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
     version = _format_version(config)
     new_format = version in NEW_FORMAT_VERSIONS
     validator_files = _validator_files(root, new_format)
-    validation, problem_type = _validation(config, new_format, bool(validator_files))
+    validation, problem_type, submit_answer = _validation(config, new_format, bool(validator_files))
     if validation == "custom" and not validator_files:
         raise PackageError(
             "problem.yaml: validation is 'custom' but output_validators/ holds no validator"
@@ -996,5 +998,6 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
         format_version=version,
         input_validators=_input_validators(root),
         problem_type=problem_type,
+        submit_answer=submit_answer,
         scoring=_scoring(root, tests, new_format) if problem_type == "scoring" else None,
     )

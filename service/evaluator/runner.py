@@ -36,7 +36,7 @@ from service.evaluator.programs import (
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import Limits, Sandbox
+from service.evaluator.sandbox.base import MIB, Limits, Sandbox
 from service.evaluator.scoring import EPSILON, GroupResult, Scoring, TestScore, aggregate
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
@@ -189,6 +189,12 @@ async def _evaluate(
     limits = problem.limits
     total = len(problem.tests)
     yield CompileStarted(language.id)
+    if problem.submit_answer:
+        async for event in _judge_answers(
+            sandbox, problem, files, checker, workdir, concurrency, mode
+        ):
+            yield event
+        return
     build = await build_program(
         sandbox,
         language,
@@ -223,6 +229,19 @@ async def _evaluate(
     )
     window = max(1, concurrency or sandbox.slots)
     budget = WallBudget(wall_budget_factor * total * seconds if wall_budget_factor else None)
+    async for event in _judge_tests(problem, run, window, mode, budget):
+        yield event
+
+
+async def _judge_tests(
+    problem: ProblemPackage,
+    run: _TestRun | _AnswerCheck,
+    window: int,
+    mode: Mode,
+    budget: WallBudget,
+) -> AsyncIterator[Event]:
+    """Judge every test with ``run`` in order, then yield the submission's end."""
+    total = len(problem.tests)
     results: list[TestFinished] = []
     # A scoring problem runs every test whatever the mode: each one may add points.
     stop_on_failure = mode is Mode.CONTEST and problem.scoring is None
@@ -314,7 +333,7 @@ class WallBudget:
 
 
 async def _in_order(
-    run: _TestRun,
+    run: _TestRun | _AnswerCheck,
     tests: Sequence[TestCase],
     window: int,
     *,
@@ -357,6 +376,117 @@ async def _in_order(
             launch()
     finally:
         await cancel_pending()
+
+
+#: Extensions of the answer files of a submit-answer submission.
+ANSWER_EXTENSIONS = (".out", ".ans", ".txt")
+
+
+def answer_names(test: TestCase, tests: Sequence[TestCase]) -> list[str]:
+    """Return the file stems that answer ``test``, most specific first.
+
+    ``secret/g1/03`` is answered by ``secret-g1-03.out``, ``g1-03.out``, or ``03.out``
+    when no other test ends in ``03`` (``.ans`` and ``.txt`` do too).
+    """
+    parts = test.name.split("/")
+    names = ["-".join(parts)]
+    if len(parts) > 2:
+        names.append("-".join(parts[1:]))
+    if sum(other.name.rsplit("/", 1)[-1] == parts[-1] for other in tests) == 1:
+        names.append(parts[-1])
+    return list(dict.fromkeys(names))
+
+
+async def _judge_answers(
+    sandbox: Sandbox,
+    problem: ProblemPackage,
+    files: Sequence[Path],
+    checker: Checker | None,
+    workdir: Path,
+    concurrency: int | None,
+    mode: Mode,
+) -> AsyncIterator[Event]:
+    """Judge a submit-answer submission: its files are the outputs; nothing is built or run."""
+    yield CompileFinished(True, "a submit-answer problem: the files are the answers")
+    total = len(problem.tests)
+    if checker is None:
+        try:
+            checker = await prepare_checker(
+                sandbox, problem, make_readable_dir(workdir, "validator")
+            )
+        except ValidatorError as error:
+            yield Finished(Verdict.JE, 0.0, 0, total, message=str(error))
+            return
+    answers = {
+        path.stem.lower(): path for path in files if path.suffix.lower() in ANSWER_EXTENSIONS
+    }
+    check = _AnswerCheck(problem, checker, answers, workdir)
+    window = max(1, concurrency or sandbox.slots)
+    async for event in _judge_tests(problem, check, window, mode, WallBudget(None)):
+        yield event
+
+
+class _AnswerCheck:
+    """Checks a submitted answer file per test (submit-answer problems)."""
+
+    def __init__(
+        self,
+        problem: ProblemPackage,
+        checker: Checker,
+        answers: dict[str, Path],
+        workdir: Path,
+    ) -> None:
+        self.problem = problem
+        self.checker = checker
+        self.answers = answers
+        self.workdir = workdir
+        self.output_limit = problem.limits.output_mb * MIB
+
+    async def test(self, index: int, test: TestCase) -> TestFinished:
+        """Check the answer file of test ``index``; a missing one is a WA that names it."""
+        names = answer_names(test, self.problem.tests)
+        path = next(
+            (self.answers[name.lower()] for name in names if name.lower() in self.answers), None
+        )
+        if path is None:
+            message = f"no answer file: name it {names[-1]}.out"
+            return self._result(index, test, Verdict.WA, message)
+        output = await asyncio.to_thread(_read_capped, path, self.output_limit)
+        if output is None:
+            limit = self.problem.limits.output_mb
+            return self._result(index, test, Verdict.OLE, f"{path.name} is over {limit} MiB")
+        try:
+            check = await self.checker.check(
+                input=test.input,
+                answer=test.answer,
+                output=output,
+                flags=test.validator_flags,
+                scratch=make_readable_dir(self.workdir, f"test-{index}"),
+            )
+        except (ValidatorError, OSError) as error:
+            return self._result(index, test, Verdict.JE, str(error))
+        verdict = Verdict.AC if check.accepted else Verdict.WA
+        reported = TestScore("AC", check.score, check.score_multiplier)
+        return self._result(index, test, verdict, check.message, reported)
+
+    def _result(
+        self,
+        index: int,
+        test: TestCase,
+        verdict: Verdict,
+        message: str,
+        reported: TestScore | None = None,
+    ) -> TestFinished:
+        scoring = self.problem.scoring
+        score = None if scoring is None else scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(index, test.name, verdict, 0, 0, 0, message, score=score)
+
+
+def _read_capped(path: Path, limit: int) -> bytes | None:
+    """Read a submitted file, or return None when it is larger than ``limit`` bytes."""
+    with path.open("rb") as source:
+        data = source.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 class _TestRun:

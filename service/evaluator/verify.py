@@ -28,6 +28,7 @@ from pathlib import Path
 from service.evaluator.checkers import Checker, ValidatorError
 from service.evaluator.input_validation import InputValidation, validate_inputs
 from service.evaluator.languages import (
+    ANSWERS,
     Language,
     UnknownLanguageError,
     get_language,
@@ -152,7 +153,12 @@ async def verify(
     reports: dict[str, SubmissionReport] = {}
     judgeable: list[tuple[PackagedSubmission, Language]] = []
     for submission in problem.submissions:
-        language, known_id, reason = _language_of(submission)
+        language: Language | None
+        known_id: str | None
+        if problem.submit_answer:  # the files are the answers: no language to find
+            language, known_id, reason = ANSWERS, ANSWERS.id, ""
+        else:
+            language, known_id, reason = _language_of(submission)
         if submission.problem:
             reports[submission.path] = SubmissionReport(
                 path=submission.path,

@@ -758,3 +758,28 @@ def test_modest_anchors_and_aliases_still_load(tmp_path: Path) -> None:
     )
     problem = load_package(package(tmp_path, {"problem.yaml": config}))
     assert (problem.limits.memory_mb, problem.limits.output_mb) == (512, 16)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "problem_type", "submit_answer"),
+    [
+        ("submit-answer", "pass-fail", True),
+        ("[scoring, submit-answer]", "scoring", True),
+        ("scoring", "scoring", False),
+        ("[pass-fail]", "pass-fail", False),
+    ],
+)
+def test_2025_09_problem_types_that_are_judged(
+    tmp_path: Path, kinds: str, problem_type: str, submit_answer: bool
+) -> None:
+    root = package(tmp_path, {"problem.yaml": f"problem_format_version: 2025-09\ntype: {kinds}\n"})
+
+    problem = load_package(root)
+
+    assert (problem.problem_type, problem.submit_answer) == (problem_type, submit_answer)
+
+
+def test_an_unknown_problem_type_is_a_package_error(tmp_path: Path) -> None:
+    root = package(tmp_path, {"problem.yaml": "problem_format_version: 2025-09\ntype: quiz\n"})
+
+    assert "unknown problem type 'quiz'" in error_of(root)

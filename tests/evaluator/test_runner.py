@@ -528,3 +528,75 @@ async def test_a_scoring_submission_at_the_maximum_is_accepted(
     end = finished(await judge(FakeSandbox(), subtasks, source))
 
     assert (end.verdict, end.score, end.max_score, end.message) == (Verdict.AC, 100.0, 100.0, "")
+
+
+# --- submit-answer problems ------------------------------------------------------------------
+
+
+@pytest.fixture
+def answers_problem(tmp_path: Path) -> ProblemPackage:
+    """A 2025-09 submit-answer problem with the default checker and 1 MiB of output."""
+    root = write_package(
+        tmp_path / "answers",
+        {"sample/1": ("", "one\n"), "secret/1": ("", "two\n"), "secret/big": ("", "three\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Answers\ntype: submit-answer\n"
+        "limits:\n  output: 1\n",
+    )
+    return load_package(root)
+
+
+def answer_files(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
+    directory.mkdir()
+    for name, content in files.items():
+        path = directory / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return sorted(directory.iterdir())
+
+
+async def test_a_submit_answer_submission_is_checked_file_by_file_without_running(
+    answers_problem: ProblemPackage, tmp_path: Path
+) -> None:
+    files = answer_files(
+        tmp_path / "submitted",
+        {"sample-1.out": "one\n", "secret-1.ans": "TWO\n", "notes.md": "not an answer"},
+    )
+    sandbox = FakeSandbox()
+
+    events = [
+        event
+        async for event in evaluate(sandbox, answers_problem, PYTHON, files, mode=Mode.TEACHING)
+    ]
+
+    assert sandbox.specs == []  # nothing built, nothing run
+    compiled = events[1]
+    assert isinstance(compiled, CompileFinished) and compiled.ok
+    assert [(t.name, t.verdict, t.message) for t in results_of(events)] == [
+        ("sample/1", Verdict.AC, ""),
+        ("secret/1", Verdict.AC, ""),
+        ("secret/big", Verdict.WA, "no answer file: name it big.out"),
+    ]
+    assert (finished(events).verdict, finished(events).passed) == (Verdict.WA, 2)
+
+
+async def test_an_answer_file_over_the_output_limit_is_ole(
+    answers_problem: ProblemPackage, tmp_path: Path
+) -> None:
+    files = answer_files(
+        tmp_path / "submitted",
+        {"1.out": "two\n", "sample-1.txt": "one\n", "big.out": b"x" * (MIB + 1)},
+    )
+
+    events = [event async for event in evaluate(FakeSandbox(), answers_problem, PYTHON, files)]
+
+    # "1.out" is not enough for secret/1: sample/1 ends in 1 as well
+    assert [(t.name, t.verdict) for t in results_of(events)] == [
+        ("sample/1", Verdict.AC),
+        ("secret/1", Verdict.WA),
+    ]
+    files[0].rename(files[0].with_name("secret-1.out"))
+    renamed = sorted((tmp_path / "submitted").iterdir())
+    again = [event async for event in evaluate(FakeSandbox(), answers_problem, PYTHON, renamed)]
+    assert [(t.name, t.verdict) for t in results_of(again)][-1] == ("secret/big", Verdict.OLE)
