@@ -18,6 +18,8 @@ for newer tools still load. See docs/problem-packages.md.
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import os
 import re
 import shutil
@@ -143,6 +145,24 @@ class ProblemLimits:
 
 
 @dataclass(frozen=True)
+class SubmissionRule:
+    """A requirement of ``submissions/submissions.yaml`` (2025-09) on one submission.
+
+    On the tests matching ``tests`` (a glob under ``data/``; "" for every test): each verdict
+    must be in ``permitted``, at least one in ``required`` (the spec's names: AC, WA, TLE,
+    RTE); the score (of the submission, or of the group ``tests`` names) within ``score``;
+    ``message`` in at least one test's message.
+    """
+
+    tests: str = ""
+    permitted: frozenset[str] | None = None
+    required: frozenset[str] | None = None
+    score: tuple[float, float] | None = None
+    message: str | None = None
+    source: str = ""  # the glob of submissions.yaml it comes from
+
+
+@dataclass(frozen=True)
 class PackagedSubmission:
     """An example submission under ``submissions/`` and the verdicts it may get."""
 
@@ -151,6 +171,8 @@ class PackagedSubmission:
     expected: tuple[str, ...]
     category: str = ""  # the folder, e.g. "slow_accepted"
     problem: str = ""  # what is wrong with its expectation (an unknown tag), if anything
+    rules: tuple[SubmissionRule, ...] = ()  # from submissions.yaml
+    replaces_folder: bool = False  # submissions.yaml redefines its folder's requirement
 
     @property
     def check_manually(self) -> bool:
@@ -933,7 +955,121 @@ def _submissions(root: Path) -> tuple[PackagedSubmission, ...]:
             else:
                 expected = expected if written is None else written
             found.append(PackagedSubmission(path, files, expected, category.name, problem))
-    return tuple(found)
+    config = base / "submissions.yaml"
+    if not config.is_file():
+        return tuple(found)
+    return tuple(_with_rules(found, _read_yaml(config, root)))
+
+
+#: Keys of a submissions.yaml entry that are no requirement Verdict checks.
+_SUBMISSION_INFO_KEYS = (
+    "language",
+    "entrypoint",
+    "authors",
+    "model_solution",
+    "use_for_time_limit",
+)
+_RULE_KEYS = ("permitted", "required", "score", "message")
+_SPEC_VERDICTS = ("AC", "WA", "TLE", "RTE")
+
+
+def _with_rules(
+    found: list[PackagedSubmission], config: Mapping[str, Any]
+) -> list[PackagedSubmission]:
+    """Attach the requirements of submissions.yaml to the submissions its globs match."""
+    where = "submissions/submissions.yaml"
+    result: list[PackagedSubmission] = []
+    parsed: list[tuple[str, list[SubmissionRule]]] = []
+    for pattern, entry in config.items():
+        if not isinstance(entry, dict):
+            raise PackageError(f"{where}: '{pattern}' must map to a map of requirements")
+        entry_rules = [_rule(entry, "", str(pattern), where)]
+        for key, value in entry.items():
+            if key in _RULE_KEYS or key in _SUBMISSION_INFO_KEYS:
+                continue
+            if not isinstance(value, dict):
+                raise PackageError(f"{where}: '{pattern}': '{key}' must map to requirements")
+            entry_rules.append(_rule(value, str(key), str(pattern), where))
+        parsed.append((str(pattern), [rule for rule in entry_rules if not _empty(rule)]))
+    for submission in found:
+        matched: list[SubmissionRule] = []
+        replaces = False
+        for pattern, pattern_rules in parsed:
+            if glob_matches(pattern, submission.path):
+                matched.extend(pattern_rules)
+                replaces = replaces or pattern.strip("/") == submission.category
+        result.append(
+            dataclasses.replace(submission, rules=tuple(matched), replaces_folder=replaces)
+        )
+    return result
+
+
+def _empty(rule: SubmissionRule) -> bool:
+    return (
+        rule.permitted is None
+        and rule.required is None
+        and rule.score is None
+        and (rule.message is None)
+    )
+
+
+def _rule(entry: Mapping[str, Any], tests: str, pattern: str, where: str) -> SubmissionRule:
+    def verdicts(key: str) -> frozenset[str] | None:
+        if key not in entry:
+            return None
+        value = entry[key]
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(name in _SPEC_VERDICTS for name in names):
+            raise PackageError(
+                f"{where}: '{pattern}' {key} must list verdicts among {', '.join(_SPEC_VERDICTS)}"
+            )
+        return frozenset(names)
+
+    score: tuple[float, float] | None = None
+    if "score" in entry:
+        raw = entry["score"]
+        values = raw if isinstance(raw, list) else [raw, raw]
+        if len(values) != 2 or not all(
+            isinstance(value, int | float) and not isinstance(value, bool) for value in values
+        ):
+            raise PackageError(f"{where}: '{pattern}' score must be a number or two numbers")
+        score = (float(min(values)), float(max(values)))
+    message = entry.get("message")
+    return SubmissionRule(
+        tests=tests,
+        permitted=verdicts("permitted"),
+        required=verdicts("required"),
+        score=score,
+        message=None if message is None else str(message),
+        source=pattern,
+    )
+
+
+def _expand_braces(pattern: str) -> list[str]:
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if match is None:
+        return [pattern]
+    head, tail = pattern[: match.start()], pattern[match.end() :]
+    return [
+        expanded
+        for choice in match.group(1).split(",")
+        for expanded in _expand_braces(head + choice + tail)
+    ]
+
+
+def glob_matches(pattern: str, path: str) -> bool:
+    """Return whether a submissions.yaml glob matches ``path`` or one of its parent folders.
+
+    ``*`` matches within one name (never ``/``); ``{a,b}`` alternatives are expanded.
+    """
+    parts = path.split("/")
+    for expanded in _expand_braces(pattern):
+        wanted = expanded.strip("/").split("/")
+        if len(wanted) <= len(parts) and all(
+            fnmatch.fnmatchcase(part, glob) for part, glob in zip(parts, wanted, strict=False)
+        ):
+            return True
+    return False
 
 
 def _statements(root: Path) -> tuple[Path, ...]:

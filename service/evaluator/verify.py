@@ -35,7 +35,13 @@ from service.evaluator.languages import (
     language_for_paths,
     looks_like_python2,
 )
-from service.evaluator.package import PARTIAL, PackagedSubmission, ProblemPackage
+from service.evaluator.package import (
+    PARTIAL,
+    PackagedSubmission,
+    ProblemPackage,
+    SubmissionRule,
+    glob_matches,
+)
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
 from service.evaluator.runner import (
     DEFAULT_TIME_LIMIT,
@@ -255,6 +261,40 @@ def _as_expected(submission: PackagedSubmission, finished: Finished) -> bool:
     return finished.verdict.value in submission.expected
 
 
+#: Verdicts as submissions.yaml names them (the spec counts memory and output as run errors).
+_SPEC_NAMES = {"AC": "AC", "WA": "WA", "TLE": "TLE", "RE": "RTE", "MLE": "RTE", "OLE": "RTE"}
+
+
+def _broken(rule: SubmissionRule, tests: Sequence[TestFinished], finished: Finished) -> str:
+    """Return how a submissions.yaml requirement is not met ("" when it is)."""
+    chosen = [test for test in tests if not rule.tests or glob_matches(rule.tests, test.name)]
+    names = [_SPEC_NAMES.get(test.verdict.value, test.verdict.value) for test in chosen]
+    where = f"{rule.source}" + (f" {rule.tests}" if rule.tests else "")
+    if rule.permitted is not None:
+        bad = [
+            test.name
+            for test, name in zip(chosen, names, strict=True)
+            if name not in rule.permitted
+        ]
+        if bad or (finished.verdict in (Verdict.CE, Verdict.JE) and not chosen):
+            shown = ", ".join(bad) or finished.verdict.value
+            return f"{where}: permitted {'/'.join(sorted(rule.permitted))}, got {shown}"
+    if rule.required is not None and not any(name in rule.required for name in names):
+        return f"{where}: required one of {'/'.join(sorted(rule.required))}, got none"
+    if rule.score is not None:
+        low, high = rule.score
+        score = finished.score
+        if rule.tests:
+            group = next((g for g in finished.groups if glob_matches(rule.tests, g.name)), None)
+            score = group.score if group is not None else 0.0
+        if not low - EPSILON <= score <= high + EPSILON:
+            wanted = f"{low:g}" if low == high else f"{low:g} to {high:g}"
+            return f"{where}: score {wanted} expected, got {score:g}"
+    if rule.message is not None and not any(rule.message in test.message for test in chosen):
+        return f"{where}: no test's message says {rule.message!r}"
+    return ""
+
+
 def _python2(submission: PackagedSubmission, language: Language) -> bool:
     """Return whether a submission that failed Python 3's syntax check is Python 2."""
     if language.id not in ("python3", "pypy3"):
@@ -310,12 +350,15 @@ class _Judge:
             finished: Finished | None = None
             slowest = 0
             compile_output = ""
+            tests: list[TestFinished] = []
+            # submissions.yaml's requirements are about every test: judge them all then.
+            mode = Mode.TEACHING if submission.rules else Mode.CONTEST
             async for event in evaluate(
                 self.sandbox,
                 self.problem,
                 language,
                 submission.files,
-                mode=Mode.CONTEST,
+                mode=mode,
                 time_limit=time_limit,
                 checker=self.checker,
                 concurrency=1,
@@ -323,22 +366,29 @@ class _Judge:
             ):
                 if isinstance(event, TestFinished):
                     slowest = max(slowest, event.time_ms)
+                    tests.append(event)
                 elif isinstance(event, CompileFinished) and not event.ok:
                     compile_output = event.output.strip()
                 elif isinstance(event, Finished):
                     finished = event
         assert finished is not None  # evaluate always ends with Finished
+        broken = [_broken(rule, tests, finished) for rule in submission.rules]
+        unmet = [reason for reason in broken if reason]
         if finished.verdict is Verdict.CE and _python2(submission, language):
             report = _skip(submission, PYTHON2_SKIPPED, language.id)
         else:
+            folder_ok = submission.replaces_folder or _as_expected(submission, finished)
+            message = finished.message or compile_output
+            if unmet:
+                message = "; ".join(unmet) + (f" ({message})" if message else "")
             report = SubmissionReport(
                 path=submission.path,
                 language=language.id,
                 expected=submission.expected,
                 verdict=finished.verdict,
-                ok=None if submission.check_manually else _as_expected(submission, finished),
+                ok=None if submission.check_manually else folder_ok and not unmet,
                 max_time_ms=slowest,
-                message=finished.message or compile_output,
+                message=message,
                 time_limit_s=time_limit,
                 check_manually=submission.check_manually,
                 score=None if finished.max_score is None else finished.score,

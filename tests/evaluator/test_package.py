@@ -250,8 +250,8 @@ def test_malformed_packages_name_the_file_and_the_problem(
             "problem type 'multi-pass' is not supported yet",
         ),
         (
-            "problem_format_version: 2025-09\ntype: submit-answer\n",
-            "problem type 'submit-answer' is not supported yet",
+            "problem_format_version: 2025-09\ntype: interactive\n",
+            "problem type 'interactive' is not supported yet",
         ),
         (
             "problem_format_version: 2025-09\ntype: [pass-fail, interactive]\n",

@@ -8,6 +8,7 @@ import pytest
 
 from service.evaluator import (
     Outcome,
+    PackageError,
     RunResult,
     RunSpec,
     Verdict,
@@ -414,3 +415,102 @@ async def test_partially_accepted_on_a_pass_fail_problem_is_a_mismatch(tmp_path:
 
     (only,) = report.submissions
     assert (only.verdict, only.ok, only.expected) == (Verdict.AC, False, ("partial",))
+
+
+# --- submissions.yaml (2025-09) ------------------------------------------------------------
+
+
+async def test_submissions_yaml_requirements_are_checked(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "pkg",
+        {
+            "sample/1": ("1\n", "1\n"),
+            "secret/easy-1": ("2\n", "2\n"),
+            "secret/hard-1": ("3\n", "3\n"),
+        },
+        problem_yaml="problem_format_version: 2025-09\nname: Rules\n",
+        submissions={
+            "accepted/ok.py": "",
+            "time_limit_exceeded/slowhard.py": "",
+            "wrong_answer/wronghard.py": "",
+            "submissions.yaml": (
+                "time_limit_exceeded/slowhard.py:\n"
+                "  secret/easy-*:\n    permitted: [AC]\n"
+                "  secret/hard-*:\n    required: [TLE]\n"
+                "wrong_answer/{wronghard,other}.py:\n"
+                "  sample:\n    permitted: [AC]\n"
+                "  secret/easy-*:\n    permitted: [AC]\n"
+                "  message: expected\n"
+            ),
+        },
+    )
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        name = spec.argv[-1]
+        if name == "slowhard.py" and stdin == b"3\n":
+            return RunResult(Outcome.TIME_LIMIT, cpu_ms=int(spec.limits.cpu_time * 1000))
+        if name == "wronghard.py" and stdin != b"1\n":  # wrong on both secret tests
+            return exited(b"0\n")
+        return exited(stdin)
+
+    problem = load_package(root)
+    report = await verify(FakeSandbox(program=programs), problem, time_limit=1.0)
+
+    by_path = {item.path: item for item in report.submissions}
+    assert by_path["time_limit_exceeded/slowhard.py"].ok is True
+    wrong = by_path["wrong_answer/wronghard.py"]
+    assert wrong.ok is False
+    assert wrong.message.startswith(
+        "wrong_answer/{wronghard,other}.py secret/easy-*: permitted AC, got secret/easy-1"
+    )
+    assert [rule.tests for rule in problem.submissions[2].rules] == ["", "sample", "secret/easy-*"]
+
+
+async def test_submissions_yaml_scores_and_a_redefined_folder(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "points",
+        {"secret/g1/1": ("1\n", "1\n"), "secret/g2/1": ("2\n", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Points\ntype: scoring\n",
+        submissions={
+            "partially_accepted/half.py": "",
+            "wrong_answer/half.py": "",  # redefined below: half the points is what it must get
+            "submissions.yaml": (
+                "partially_accepted/half.py:\n  score: 50\n  secret/g2:\n    score: [0, 10]\n"
+                "wrong_answer:\n  score: [40, 60]\n"
+            ),
+        },
+    )
+    for group in ("g1", "g2"):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text("max_score: 50\n")
+
+    def half(stdin: bytes, spec: RunSpec) -> RunResult:
+        return exited(stdin if stdin == b"1\n" else b"0\n")
+
+    problem = load_package(root)
+    report = await verify(FakeSandbox(program=half), problem, time_limit=1.0)
+
+    assert [(item.path, item.ok) for item in report.submissions] == [
+        ("partially_accepted/half.py", True),
+        ("wrong_answer/half.py", True),
+    ]
+    assert problem.submissions[1].replaces_folder
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("accepted: [AC]\n", "'accepted' must map to a map of requirements"),
+        ("accepted:\n  permitted: [OK]\n", "permitted must list verdicts among AC, WA, TLE, RTE"),
+        ("accepted:\n  score: [1, 2, 3]\n", "score must be a number or two numbers"),
+        ("accepted:\n  sample: [AC]\n", "'sample' must map to requirements"),
+    ],
+)
+def test_a_malformed_submissions_yaml_is_a_package_error(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    root = write_package(
+        tmp_path / "pkg", TESTS, submissions={"accepted/ok.py": "", "submissions.yaml": text}
+    )
+
+    with pytest.raises(PackageError, match=message):
+        load_package(root)
