@@ -23,10 +23,11 @@ from service.evaluator.programs import (
     SubmissionError,
     build_program,
     make_readable_dir,
+    program_spec,
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import Bind, Outcome, Sandbox
+from service.evaluator.sandbox.base import Bind, Outcome, RunResult, RunSpec, Sandbox
 from service.evaluator.validators import CheckResult, check_tokens
 from service.evaluator.verdicts import describe_exit
 
@@ -114,19 +115,45 @@ class CustomValidator:
             limits=self.limits,
             stdin=files.output,
             args=["/judge/input", "/judge/answer", "/feedback/", *flags],
-            binds=[
-                Bind(files.input, "/judge/input"),
-                Bind(files.answer, "/judge/answer"),
-                Bind(files.feedback, "/feedback", writable=True),
-            ],
+            binds=files.binds,
         )
-        message = _read_message(files.feedback / "judgemessage.txt")
+        return self.judgement(result, files.feedback)
+
+    async def interactor(
+        self,
+        *,
+        input: Path,
+        answer: Path,
+        flags: Sequence[str],
+        scratch: Path,
+        stdin_fd: int,
+        stdout_fd: int,
+    ) -> tuple[RunSpec, Path]:
+        """Return the spec running the validator as an interactor, and its feedback dir.
+
+        Its standard input is ``stdin_fd`` (the submission's output), its standard output
+        ``stdout_fd`` (the submission's input); the spec owns both.
+        """
+        files = await asyncio.to_thread(_prepare_scratch, scratch, input, answer, b"")
+        spec = program_spec(
+            self.program,
+            limits=self.limits,
+            args=["/judge/input", "/judge/answer", "/feedback/", *flags],
+            binds=files.binds,
+            stdin_fd=stdin_fd,
+            stdout_fd=stdout_fd,
+        )
+        return spec, files.feedback
+
+    def judgement(self, result: RunResult, feedback: Path) -> CheckResult:
+        """Turn the validator's run into a judgement: 42 accepts, 43 rejects, else an error."""
+        message = _read_message(feedback / "judgemessage.txt")
         if result.outcome is Outcome.EXITED and result.exit_code == ACCEPT_EXIT:
             return CheckResult(
                 True,
                 message,
-                score=_read_number(files.feedback / "score.txt"),
-                score_multiplier=_read_number(files.feedback / "score_multiplier.txt"),
+                score=_read_number(feedback / "score.txt"),
+                score_multiplier=_read_number(feedback / "score_multiplier.txt"),
             )
         if result.outcome is Outcome.EXITED and result.exit_code == REJECT_EXIT:
             return CheckResult(False, message or "wrong answer (output validator)")
@@ -143,6 +170,15 @@ class _ValidatorFiles:
     answer: Path
     output: Path
     feedback: Path
+
+    @property
+    def binds(self) -> list[Bind]:
+        """Return the validator's view of the files: input and answer, its feedback dir."""
+        return [
+            Bind(self.input, "/judge/input"),
+            Bind(self.answer, "/judge/answer"),
+            Bind(self.feedback, "/feedback", writable=True),
+        ]
 
 
 def _prepare_scratch(scratch: Path, input: Path, answer: Path, output: bytes) -> _ValidatorFiles:

@@ -198,6 +198,7 @@ class ProblemPackage:
     input_validators: tuple[InputValidatorProgram, ...] = ()
     problem_type: str = "pass-fail"  # or "scoring"
     submit_answer: bool = False  # a submission is the answer files, not a program
+    interactive: bool = False  # the validator talks with the submission (the interactor)
     scoring: Scoring | None = None  # the groups' scoring rules, for scoring problems
 
     @property
@@ -451,14 +452,14 @@ def _name(config: Mapping[str, Any], slug: str) -> str:
 
 
 #: Problem types judged here.
-JUDGED_TYPES = ("pass-fail", "scoring", "submit-answer")
+JUDGED_TYPES = ("pass-fail", "scoring", "submit-answer", "interactive")
 KNOWN_TYPES = ("pass-fail", "scoring", "interactive", "multi-pass", "submit-answer")
 
 
 def _validation(
     config: Mapping[str, Any], new_format: bool, has_validator: bool
-) -> tuple[str, str, bool]:
-    """Return the validation ("default" or "custom"), the problem type, and submit-answer."""
+) -> tuple[str, str, bool, bool]:
+    """Return the validation, the problem type, and whether submit-answer and interactive."""
     if new_format:
         kinds = config.get("type", "pass-fail")
         kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -475,11 +476,15 @@ def _validation(
         if unsupported:
             raise UnsupportedProblem(
                 f"problem.yaml: problem type '{' '.join(unsupported)}' is not supported yet "
-                "(pass-fail, scoring and submit-answer problems are judged)"
+                "(pass-fail, scoring, interactive and submit-answer problems are judged)"
+            )
+        if "submit-answer" in kinds and "interactive" in kinds:
+            raise PackageError(
+                "problem.yaml: the types 'submit-answer' and 'interactive' exclude each other"
             )
         problem_type = "scoring" if "scoring" in kinds else "pass-fail"
         validation = "custom" if has_validator else "default"
-        return validation, problem_type, "submit-answer" in kinds
+        return validation, problem_type, "submit-answer" in kinds, "interactive" in kinds
     raw = config.get("validation", "default")
     if not isinstance(raw, str):
         raise PackageError(f"problem.yaml: 'validation' must be a string, got {_kind(raw)}")
@@ -490,18 +495,13 @@ def _validation(
     unknown = [word for word in extra if word not in ("score", "interactive")]
     if unknown:
         raise PackageError(f"problem.yaml: unknown validation option '{unknown[0]}'")
-    if "interactive" in extra:
-        raise UnsupportedProblem(
-            f"problem.yaml: validation '{raw}' is not supported yet (interactive problems "
-            "are not judged yet)"
-        )
     legacy_type = config.get("type", "pass-fail")
     if legacy_type not in ("pass-fail", "scoring"):
         raise PackageError(
             f"problem.yaml: 'type' must be 'pass-fail' or 'scoring', got {_kind(legacy_type)}"
         )
     scoring = legacy_type == "scoring" or "score" in extra
-    return words[0], "scoring" if scoring else "pass-fail", False
+    return words[0], "scoring" if scoring else "pass-fail", False, "interactive" in extra
 
 
 def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemLimits:
@@ -1100,7 +1100,14 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
     version = _format_version(config)
     new_format = version in NEW_FORMAT_VERSIONS
     validator_files = _validator_files(root, new_format)
-    validation, problem_type, submit_answer = _validation(config, new_format, bool(validator_files))
+    validation, problem_type, submit_answer, interactive = _validation(
+        config, new_format, bool(validator_files)
+    )
+    if interactive and not validator_files:
+        raise PackageError(
+            "problem.yaml: an interactive problem needs its validator (the interactor) in "
+            + ("output_validator/" if new_format else "output_validators/")
+        )
     if validation == "custom" and not validator_files:
         raise PackageError(
             "problem.yaml: validation is 'custom' but output_validators/ holds no validator"
@@ -1135,5 +1142,6 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
         input_validators=_input_validators(root),
         problem_type=problem_type,
         submit_answer=submit_answer,
+        interactive=interactive,
         scoring=_scoring(root, tests, new_format) if problem_type == "scoring" else None,
     )

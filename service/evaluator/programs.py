@@ -526,20 +526,37 @@ async def run_program(
     env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run the built program once (retrying once if the sandbox fails) and report the run."""
+    spec = program_spec(program, limits=limits, stdin=stdin, args=args, binds=binds, env=env)
+    return await run_with_retry(sandbox, spec)
+
+
+def program_spec(
+    program: Program,
+    *,
+    limits: Limits,
+    stdin: Path | None = None,
+    args: Sequence[str] = (),
+    binds: Sequence[Bind] = (),
+    env: Mapping[str, str] | None = None,
+    stdin_fd: int | None = None,
+    stdout_fd: int | None = None,
+) -> RunSpec:
+    """Return the spec that runs the built program (pipe ends for interactive problems)."""
     language = program.language
     memory_mb = max(limits.memory // MIB, 16)
     argv = run_argv(language, main=program.main, main_class=program.main_class, memory_mb=memory_mb)
     if not language.address_space and limits.address_space:
         limits = dataclasses.replace(limits, address_space=False)  # it would not even start
-    spec = RunSpec(
+    return RunSpec(
         argv=[*argv, *args],
         limits=limits,
         workdir=program.directory,
         binds=binds,
         stdin=stdin,
         env={**run_environment(language, memory_mb=memory_mb), **(env or {})},
+        stdin_fd=stdin_fd,
+        stdout_fd=stdout_fd,
     )
-    return await run_with_retry(sandbox, spec)
 
 
 def make_readable_dir(parent: Path, name: str) -> Path:

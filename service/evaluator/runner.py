@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import shutil
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -33,13 +34,16 @@ from service.evaluator.programs import (
     build_program,
     make_readable_dir,
     make_scratch_dir,
+    program_spec,
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import MIB, Limits, Sandbox
+from service.evaluator.sandbox.base import MIB, Limits, Outcome, PairResult, RunResult, Sandbox
 from service.evaluator.scoring import EPSILON, GroupResult, Scoring, TestScore, aggregate
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
+#: A run the sandbox itself failed.
+JE_OUTCOME = Outcome.SANDBOX_ERROR
 #: Time limit used when neither the caller nor the package gives one.
 DEFAULT_TIME_LIMIT = 1.0
 
@@ -226,8 +230,11 @@ async def _evaluate(
         run_limits(seconds, limits.memory_mb, limits.output_mb, language),
         workdir,
         problem.scoring,
+        problem.interactive,
     )
     window = max(1, concurrency or sandbox.slots)
+    if problem.interactive:
+        window = max(1, min(window, sandbox.slots // 2))  # each test takes two slots
     budget = WallBudget(wall_budget_factor * total * seconds if wall_budget_factor else None)
     async for event in _judge_tests(problem, run, window, mode, budget):
         yield event
@@ -489,6 +496,42 @@ def _read_capped(path: Path, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
+def _interaction_verdict(
+    checker: CustomValidator,
+    program: RunResult,
+    interactor: RunResult,
+    feedback: Path,
+    *,
+    program_first: bool,
+) -> tuple[Verdict, str, TestScore]:
+    """Decide an interactive test as the spec orders it.
+
+    The interactor's 42/43 decides, unless the submission failed (a non-zero exit, a signal,
+    a limit) before it ended, or failed at all when the interactor accepted or crashed (a
+    crash after the submission is gone is the submission's doing). An interactor that fails
+    on its own is a judge error.
+    """
+    if JE_OUTCOME in (program.outcome, interactor.outcome):
+        failed = program if program.outcome is JE_OUTCOME else interactor
+        return Verdict.JE, f"sandbox failed: {failed.message}", TestScore("JE")
+    own = run_verdict(program)
+    try:
+        judged = checker.judgement(interactor, feedback)
+    except ValidatorError as error:
+        if own is not None:
+            return own, _describe(own, program), TestScore(own.value)
+        return Verdict.JE, f"interactor: {error}", TestScore("JE")
+    if own is not None and (program_first or judged.accepted):
+        return own, _describe(own, program), TestScore(own.value)
+    if not judged.accepted:
+        return Verdict.WA, judged.message, TestScore("WA")
+    return Verdict.AC, judged.message, TestScore("AC", judged.score, judged.score_multiplier)
+
+
+def _describe(verdict: Verdict, result: RunResult) -> str:
+    return describe_exit(result) if verdict is Verdict.RE else result.message
+
+
 class _TestRun:
     """Runs one built program on tests and checks each output."""
 
@@ -500,6 +543,7 @@ class _TestRun:
         limits: Limits,
         workdir: Path,
         scoring: Scoring | None = None,
+        interactive: bool = False,
     ) -> None:
         self.sandbox = sandbox
         self.program = program
@@ -507,9 +551,64 @@ class _TestRun:
         self.limits = limits
         self.workdir = workdir
         self.scoring = scoring
+        self.interactive = interactive
+
+    async def _interact(self, index: int, test: TestCase) -> TestFinished:
+        """Run the program and the interactor on test ``index``, each one's output the other's
+        input, in two sandboxes; the submission's own failure decides when it came first."""
+        checker = self.checker
+        pair = getattr(self.sandbox, "run_pair", None)
+        if not isinstance(checker, CustomValidator) or pair is None:
+            reason = "the sandbox cannot run" if pair is None else "no interactor for"
+            return TestFinished(
+                index, test.name, Verdict.JE, 0, 0, 0, f"{reason} an interactive problem"
+            )
+        to_validator = os.pipe()
+        to_program = os.pipe()
+        try:
+            validator, feedback = await checker.interactor(
+                input=test.input,
+                answer=test.answer,
+                flags=test.validator_flags,
+                scratch=make_readable_dir(self.workdir, f"test-{index}"),
+                stdin_fd=to_validator[0],
+                stdout_fd=to_program[1],
+            )
+        except BaseException:
+            for fd in (*to_validator, *to_program):
+                os.close(fd)
+            raise
+        submission = program_spec(
+            self.program, limits=self.limits, stdin_fd=to_program[0], stdout_fd=to_validator[1]
+        )
+        ran: PairResult = await pair(submission, validator)
+        result, interactor = ran.first, ran.second
+        verdict, message, reported = _interaction_verdict(
+            checker, result, interactor, feedback, program_first=ran.first_ended_first
+        )
+        score = None
+        if self.scoring is not None:
+            score = self.scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(
+            index=index,
+            name=test.name,
+            verdict=verdict,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            message=message,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            score=score,
+        )
 
     async def test(self, index: int, test: TestCase) -> TestFinished:
         """Run test ``index`` and judge its output; host I/O failures make it a JE."""
+        if self.interactive:
+            try:
+                return await self._interact(index, test)
+            except OSError as error:
+                return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
         try:
             result = await run_program(
                 self.sandbox, self.program, limits=self.limits, stdin=test.input

@@ -242,20 +242,12 @@ def test_malformed_packages_name_the_file_and_the_problem(
     ("config", "message"),
     [
         (
-            "validation: custom interactive\n",
-            "validation 'custom interactive' is not supported yet",
-        ),
-        (
             "problem_format_version: 2025-09\ntype: multi-pass\n",
             "problem type 'multi-pass' is not supported yet",
         ),
         (
-            "problem_format_version: 2025-09\ntype: interactive\n",
-            "problem type 'interactive' is not supported yet",
-        ),
-        (
-            "problem_format_version: 2025-09\ntype: [pass-fail, interactive]\n",
-            "'interactive' is not supported",
+            "problem_format_version: 2025-09\ntype: [pass-fail, multi-pass]\n",
+            "'multi-pass' is not supported",
         ),
     ],
 )
@@ -783,3 +775,23 @@ def test_an_unknown_problem_type_is_a_package_error(tmp_path: Path) -> None:
     root = package(tmp_path, {"problem.yaml": "problem_format_version: 2025-09\ntype: quiz\n"})
 
     assert "unknown problem type 'quiz'" in error_of(root)
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["validation: custom interactive\n", "problem_format_version: 2025-09\ntype: interactive\n"],
+)
+def test_interactive_problems_load_with_their_interactor(tmp_path: Path, config: str) -> None:
+    folder = "output_validator/v.py" if "2025" in config else "output_validators/v/v.py"
+    with_interactor = package(tmp_path / "with", {"problem.yaml": config, folder: ""})
+    without = package(tmp_path / "without", {"problem.yaml": config})
+
+    assert load_package(with_interactor).interactive
+    assert "an interactive problem needs its validator (the interactor)" in error_of(without)
+
+
+def test_submit_answer_and_interactive_exclude_each_other(tmp_path: Path) -> None:
+    config = "problem_format_version: 2025-09\ntype: [interactive, submit-answer]\n"
+    root = package(tmp_path, {"problem.yaml": config, "output_validator/v.py": ""})
+
+    assert "'submit-answer' and 'interactive' exclude each other" in error_of(root)
