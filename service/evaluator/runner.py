@@ -507,9 +507,9 @@ def _interaction_verdict(
     """Decide an interactive test as the spec orders it.
 
     The interactor's 42/43 decides, unless the submission failed (a non-zero exit, a signal,
-    a limit) before it ended, or failed at all when the interactor accepted or crashed (a
-    crash after the submission is gone is the submission's doing). An interactor that fails
-    on its own is a judge error.
+    a limit) before it ended, or failed at all when the interactor accepted. An interactor
+    that fails after the submission failed failed because of it (a closed pipe): the
+    submission's verdict; one that fails first is a judge error.
     """
     if JE_OUTCOME in (program.outcome, interactor.outcome):
         failed = program if program.outcome is JE_OUTCOME else interactor
@@ -518,7 +518,7 @@ def _interaction_verdict(
     try:
         judged = checker.judgement(interactor, feedback)
     except ValidatorError as error:
-        if own is not None:
+        if own is not None and program_first:  # it broke the interactor (a closed pipe)
             return own, _describe(own, program), TestScore(own.value)
         return Verdict.JE, f"interactor: {error}", TestScore("JE")
     if own is not None and (program_first or judged.accepted):

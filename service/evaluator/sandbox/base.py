@@ -110,6 +110,7 @@ class RunResult:
     stdout: bytes = b""
     stderr: bytes = b""
     message: str = ""  # for SANDBOX_ERROR: what failed; otherwise a short human note
+    ended_us: int | None = None  # CLOCK_MONOTONIC at its end, where the sandbox knows it
 
     @property
     def ok(self) -> bool:

@@ -365,6 +365,8 @@ class BwrapSandbox:
                     _close_spec_fds(spec)
 
             a, b = await asyncio.gather(one(0, slots[0], first), one(1, slots[1], second))
+            if a.ended_us is not None and b.ended_us is not None:
+                return PairResult(a, b, a.ended_us <= b.ended_us)  # the supervisors' clock
             return PairResult(a, b, ended[0] <= ended[1])
         finally:
             for slot in slots:
@@ -464,7 +466,8 @@ class BwrapSandbox:
         except (OSError, ValueError) as error:
             return RunResult(Outcome.SANDBOX_ERROR, message=f"cannot read the slot cgroup: {error}")
         seen = _observe(report, usage.cpu_us, usage.peak_bytes, usage.oom_killed, overflow, stderr)
-        return classify(seen, limits, stdout, stderr)
+        result = classify(seen, limits, stdout, stderr)
+        return replace(result, ended_us=report.ended_us or None)
 
     def _mounts(self, spec: RunSpec, uid: int, stage: Path) -> tuple[list[str], list[str]]:
         """Return the host paths the supervisor stages and the bwrap mount arguments."""
