@@ -33,6 +33,8 @@ from service.evaluator.verdicts import describe_exit
 
 ACCEPT_EXIT = 42
 REJECT_EXIT = 43
+#: What a multi-pass validator writes in its feedback dir to have the submission run again.
+NEXT_INPUT_FILE = "nextpass.in"
 #: Longest judge message kept from ``judgemessage.txt``.
 MAX_MESSAGE_BYTES = 4096
 
@@ -119,6 +121,34 @@ class CustomValidator:
         )
         return self.judgement(result, files.feedback)
 
+    async def check_pass(
+        self,
+        *,
+        input: Path,
+        answer: Path,
+        output: bytes,
+        flags: Sequence[str],
+        scratch: Path,
+        feedback: Path,
+    ) -> CheckResult:
+        """Run the validator on one pass of a multi-pass test, in the test's ``feedback`` dir.
+
+        It may leave ``nextpass.in`` there for the next pass (the caller takes it away).
+        """
+        files = await asyncio.to_thread(_prepare_scratch, scratch, input, answer, output, feedback)
+        result = await run_program(
+            self.sandbox,
+            self.program,
+            limits=self.limits,
+            stdin=files.output,
+            args=["/judge/input", "/judge/answer", "/feedback/", *flags],
+            binds=files.binds,
+        )
+        judged = self.judgement(result, feedback)
+        if not judged.accepted and (feedback / NEXT_INPUT_FILE).exists():
+            raise ValidatorError(f"output validator wrote {NEXT_INPUT_FILE} but did not accept")
+        return judged
+
     async def interactor(
         self,
         *,
@@ -181,13 +211,16 @@ class _ValidatorFiles:
         ]
 
 
-def _prepare_scratch(scratch: Path, input: Path, answer: Path, output: bytes) -> _ValidatorFiles:
-    """Write copies the sandbox uid can read (wherever the package lives) and a feedback dir."""
+def _prepare_scratch(
+    scratch: Path, input: Path, answer: Path, output: bytes, feedback: Path | None = None
+) -> _ValidatorFiles:
+    """Write copies the sandbox uid can read (wherever the package lives) and a feedback dir
+    (``feedback`` when given: a multi-pass validator keeps its files between passes)."""
     files = _ValidatorFiles(
         input=Path(shutil.copyfile(input, scratch / "input")),
         answer=Path(shutil.copyfile(answer, scratch / "answer")),
         output=scratch / "program_output",
-        feedback=make_readable_dir(scratch, "feedback"),
+        feedback=feedback or make_readable_dir(scratch, "feedback"),
     )
     files.output.write_bytes(output)
     for path in (files.input, files.answer, files.output):

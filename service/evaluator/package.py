@@ -142,6 +142,7 @@ class ProblemLimits:
     validation_time: int = 60
     validation_memory_mb: int = 2048
     validation_output_mb: int = 8
+    validation_passes: int = 2  # multi-pass problems: the most runs of the submission per test
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ class ProblemPackage:
     problem_type: str = "pass-fail"  # or "scoring"
     submit_answer: bool = False  # a submission is the answer files, not a program
     interactive: bool = False  # the validator talks with the submission (the interactor)
+    multi_pass: bool = False  # the validator may ask for another run (nextpass.in)
     scoring: Scoring | None = None  # the groups' scoring rules, for scoring problems
 
     @property
@@ -452,14 +454,15 @@ def _name(config: Mapping[str, Any], slug: str) -> str:
 
 
 #: Problem types judged here.
-JUDGED_TYPES = ("pass-fail", "scoring", "submit-answer", "interactive")
+JUDGED_TYPES = ("pass-fail", "scoring", "submit-answer", "interactive", "multi-pass")
 KNOWN_TYPES = ("pass-fail", "scoring", "interactive", "multi-pass", "submit-answer")
 
 
 def _validation(
     config: Mapping[str, Any], new_format: bool, has_validator: bool
-) -> tuple[str, str, bool, bool]:
-    """Return the validation, the problem type, and whether submit-answer and interactive."""
+) -> tuple[str, str, str]:
+    """Return the validation, the problem type, and how a submission runs: "" (a program on
+    each test), "submit-answer", "interactive" or "multi-pass"."""
     if new_format:
         kinds = config.get("type", "pass-fail")
         kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -478,13 +481,19 @@ def _validation(
                 f"problem.yaml: problem type '{' '.join(unsupported)}' is not supported yet "
                 "(pass-fail, scoring, interactive and submit-answer problems are judged)"
             )
-        if "submit-answer" in kinds and "interactive" in kinds:
-            raise PackageError(
-                "problem.yaml: the types 'submit-answer' and 'interactive' exclude each other"
+        for other in ("interactive", "multi-pass"):
+            if "submit-answer" in kinds and other in kinds:
+                raise PackageError(
+                    f"problem.yaml: the types 'submit-answer' and '{other}' exclude each other"
+                )
+        if "multi-pass" in kinds and "interactive" in kinds:
+            raise UnsupportedProblem(
+                "problem.yaml: interactive multi-pass problems are not supported yet"
             )
         problem_type = "scoring" if "scoring" in kinds else "pass-fail"
         validation = "custom" if has_validator else "default"
-        return validation, problem_type, "submit-answer" in kinds, "interactive" in kinds
+        kind = next((k for k in ("submit-answer", "interactive", "multi-pass") if k in kinds), "")
+        return validation, problem_type, kind
     raw = config.get("validation", "default")
     if not isinstance(raw, str):
         raise PackageError(f"problem.yaml: 'validation' must be a string, got {_kind(raw)}")
@@ -501,7 +510,11 @@ def _validation(
             f"problem.yaml: 'type' must be 'pass-fail' or 'scoring', got {_kind(legacy_type)}"
         )
     scoring = legacy_type == "scoring" or "score" in extra
-    return words[0], "scoring" if scoring else "pass-fail", False, "interactive" in extra
+    return (
+        words[0],
+        "scoring" if scoring else "pass-fail",
+        ("interactive" if "interactive" in extra else ""),
+    )
 
 
 def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemLimits:
@@ -549,7 +562,13 @@ def _limits(config: Mapping[str, Any], new_format: bool, root: Path) -> ProblemL
         validation_time=whole("validation_time", defaults.validation_time),
         validation_memory_mb=whole("validation_memory", defaults.validation_memory_mb),
         validation_output_mb=whole("validation_output", defaults.validation_output_mb),
+        validation_passes=_passes(raw, where, defaults.validation_passes),
     )
+
+
+def _passes(raw: Mapping[str, Any], where: str, default: int) -> int:
+    value = _number(raw, "validation_passes", where, integer=True, minimum=2)
+    return default if value is None else int(value)
 
 
 def _first(*values: float | None) -> float:
@@ -1100,12 +1119,12 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
     version = _format_version(config)
     new_format = version in NEW_FORMAT_VERSIONS
     validator_files = _validator_files(root, new_format)
-    validation, problem_type, submit_answer, interactive = _validation(
-        config, new_format, bool(validator_files)
-    )
-    if interactive and not validator_files:
+    validation, problem_type, runs = _validation(config, new_format, bool(validator_files))
+    if runs in ("interactive", "multi-pass") and not validator_files:
+        needs = "the interactor" if runs == "interactive" else "it writes nextpass.in"
         raise PackageError(
-            "problem.yaml: an interactive problem needs its validator (the interactor) in "
+            f"problem.yaml: {'an' if runs == 'interactive' else 'a'} {runs} problem needs its"
+            f" validator ({needs}) in "
             + ("output_validator/" if new_format else "output_validators/")
         )
     if validation == "custom" and not validator_files:
@@ -1141,7 +1160,8 @@ def _load_root(root: Path, slug: str) -> ProblemPackage:
         format_version=version,
         input_validators=_input_validators(root),
         problem_type=problem_type,
-        submit_answer=submit_answer,
-        interactive=interactive,
+        submit_answer=runs == "submit-answer",
+        interactive=runs == "interactive",
+        multi_pass=runs == "multi-pass",
         scoring=_scoring(root, tests, new_format) if problem_type == "scoring" else None,
     )

@@ -15,12 +15,14 @@ import asyncio
 import enum
 import os
 import shutil
+import stat
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from service.evaluator.checkers import (
+    NEXT_INPUT_FILE,
     Checker,
     CustomValidator,
     DefaultChecker,
@@ -42,6 +44,8 @@ from service.evaluator.sandbox.base import MIB, Limits, Outcome, PairResult, Run
 from service.evaluator.scoring import EPSILON, GroupResult, Scoring, TestScore, aggregate
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
+#: The largest next-pass input a multi-pass validator may write.
+MAX_NEXT_PASS = 256 * MIB
 #: A run the sandbox itself failed.
 JE_OUTCOME = Outcome.SANDBOX_ERROR
 #: Time limit used when neither the caller nor the package gives one.
@@ -231,6 +235,7 @@ async def _evaluate(
         workdir,
         problem.scoring,
         problem.interactive,
+        limits.validation_passes if problem.multi_pass else 0,
     )
     window = max(1, concurrency or sandbox.slots)
     if problem.interactive:
@@ -528,6 +533,37 @@ def _interaction_verdict(
     return Verdict.AC, judged.message, TestScore("AC", judged.score, judged.score_multiplier)
 
 
+def _writable_dir(parent: Path, name: str) -> Path:
+    """Create a directory the validator (a sandbox uid) may write its feedback in."""
+    path = parent / name
+    path.mkdir()
+    os.chmod(path, 0o777)  # noqa: S103  # the validator writes its messages here
+    return path
+
+
+def _take_next_pass(following: Path, scratch: Path, number: int) -> Path:
+    """Move the validator's ``nextpass.in`` out of its feedback dir as the next input.
+
+    Read without following links (the validator wrote it), at most the input size limit.
+    """
+    fd = os.open(following, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{NEXT_INPUT_FILE} is not a regular file")
+        data = b""
+        while chunk := os.read(fd, 1 << 20):
+            data += chunk
+            if len(data) > MAX_NEXT_PASS:
+                raise OSError(f"{NEXT_INPUT_FILE} is larger than {MAX_NEXT_PASS // MIB} MiB")
+    finally:
+        os.close(fd)
+    following.unlink()
+    target = scratch / f"pass-{number}.in"
+    target.write_bytes(data)
+    os.chmod(target, 0o644)
+    return target
+
+
 def _describe(verdict: Verdict, result: RunResult) -> str:
     return describe_exit(result) if verdict is Verdict.RE else result.message
 
@@ -544,6 +580,7 @@ class _TestRun:
         workdir: Path,
         scoring: Scoring | None = None,
         interactive: bool = False,
+        passes: int = 0,
     ) -> None:
         self.sandbox = sandbox
         self.program = program
@@ -552,6 +589,72 @@ class _TestRun:
         self.workdir = workdir
         self.scoring = scoring
         self.interactive = interactive
+        self.passes = passes
+
+    async def _passes(self, index: int, test: TestCase) -> TestFinished:
+        """Run a multi-pass test: again on the validator's ``nextpass.in``, at most
+        ``passes`` times; each pass has the test's limits, the slowest is reported."""
+        checker = self.checker
+        if not isinstance(checker, CustomValidator):
+            return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, "no validator for passes")
+        scratch = make_readable_dir(self.workdir, f"test-{index}")
+        feedback = await asyncio.to_thread(_writable_dir, scratch, "feedback")
+        stdin = test.input
+        slowest: RunResult | None = None
+        for number in range(1, self.passes + 1):
+            result = await run_program(self.sandbox, self.program, limits=self.limits, stdin=stdin)
+            if slowest is None or result.cpu_ms > slowest.cpu_ms:
+                slowest = result
+            verdict = run_verdict(result)
+            if verdict is not None:
+                return self._finished(index, test, verdict, _describe(verdict, result), slowest)
+            try:
+                check = await checker.check_pass(
+                    input=test.input,
+                    answer=test.answer,
+                    output=result.stdout,
+                    flags=test.validator_flags,
+                    scratch=make_readable_dir(scratch, f"pass-{number}"),
+                    feedback=feedback,
+                )
+            except ValidatorError as error:
+                return self._finished(index, test, Verdict.JE, str(error), slowest)
+            if not check.accepted:
+                return self._finished(index, test, Verdict.WA, check.message, slowest)
+            following = feedback / NEXT_INPUT_FILE
+            if not await asyncio.to_thread(following.is_file):
+                reported = TestScore("AC", check.score, check.score_multiplier)
+                return self._finished(index, test, Verdict.AC, check.message, slowest, reported)
+            if number == self.passes:
+                message = f"the validator asked for more than {self.passes} passes"
+                return self._finished(index, test, Verdict.JE, message, slowest)
+            stdin = await asyncio.to_thread(_take_next_pass, following, scratch, number + 1)
+        raise AssertionError("the loop returns")  # pragma: no cover
+
+    def _finished(
+        self,
+        index: int,
+        test: TestCase,
+        verdict: Verdict,
+        message: str,
+        result: RunResult,
+        reported: TestScore | None = None,
+    ) -> TestFinished:
+        score = None
+        if self.scoring is not None:
+            score = self.scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(
+            index=index,
+            name=test.name,
+            verdict=verdict,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            message=message,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            score=score,
+        )
 
     async def _interact(self, index: int, test: TestCase) -> TestFinished:
         """Run the program and the interactor on test ``index``, each one's output the other's
@@ -604,9 +707,10 @@ class _TestRun:
 
     async def test(self, index: int, test: TestCase) -> TestFinished:
         """Run test ``index`` and judge its output; host I/O failures make it a JE."""
-        if self.interactive:
+        special = self._interact if self.interactive else self._passes if self.passes else None
+        if special is not None:
             try:
-                return await self._interact(index, test)
+                return await special(index, test)
             except OSError as error:
                 return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
         try:

@@ -242,12 +242,8 @@ def test_malformed_packages_name_the_file_and_the_problem(
     ("config", "message"),
     [
         (
-            "problem_format_version: 2025-09\ntype: multi-pass\n",
-            "problem type 'multi-pass' is not supported yet",
-        ),
-        (
-            "problem_format_version: 2025-09\ntype: [pass-fail, multi-pass]\n",
-            "'multi-pass' is not supported",
+            "problem_format_version: 2025-09\ntype: [interactive, multi-pass]\n",
+            "interactive multi-pass problems are not supported yet",
         ),
     ],
 )
