@@ -152,6 +152,14 @@ _GO_ENV = (
     ("GOMAXPROCS", "2"),  # bounds the compiler's parallelism (and threads) on big hosts
 )
 
+# A fixed script (file names come as arguments, never as shell text).
+_NODE_CHECK = (
+    'for f; do case "$f" in *.mjs) m=1;; *.cjs) m=0;; *) m=0; grep -Eq '
+    "'^[[:space:]]*(import|export)([[:space:]{*]|$)' \"$f\" && m=1;; esac; "
+    'if [ $m = 1 ]; then /usr/bin/node --input-type=module --check < "$f"; '
+    'else /usr/bin/node --check "$f"; fi || { echo "in $f" >&2; exit 1; }; done'
+)
+
 # JVM flags shared by Java and Kotlin: heap from the memory limit, deep recursion, one GC thread.
 _JVM_RUN = (
     "/usr/bin/java",
@@ -233,7 +241,9 @@ LANGUAGES: tuple[Language, ...] = (
         id="javascript",
         name="JavaScript (Node.js)",
         extensions=(".js", ".mjs", ".cjs"),
-        compile=("/usr/bin/node", "--check", "{main}"),
+        # Every file is checked: as an ES module when it imports or exports (.mjs always;
+        # `node --check` passes an ES module unchecked), else as CommonJS (.cjs always).
+        compile=("/bin/sh", "-c", _NODE_CHECK, "node-check", "{sources}"),
         run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "{main}"),
         version=("/usr/bin/node", "--version"),
         executables=("/usr/bin/node",),

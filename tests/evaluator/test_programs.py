@@ -426,6 +426,29 @@ async def test_a_syntax_error_of_an_interpreted_language_is_a_compile_error(
 
 
 @pytest.mark.sandbox
+async def test_javascript_modules_are_checked_file_by_file(tmp_path: Path, work: Path) -> None:
+    # `node --check` alone passes an ES module unchecked: a broken imported file was an RE.
+    main = "import { hello } from './module.js';\nconsole.log(hello());\n"
+    good = write(
+        tmp_path / "good",
+        {"hello.js": main, "module.js": "export function hello() { return 'hi'; }\n"},
+    )
+    bad = write(
+        tmp_path / "bad",
+        {"hello.js": main, "module.js": "export function hello() {\n  letter x = 1\n}\n"},
+    )
+    async with real_sandbox() as sandbox:
+        built = await build(sandbox, "javascript", good, work, "hello")
+        broken = await build(sandbox, "javascript", bad, work, "hello")
+        assert built.program is not None, built.output
+        result = await run_program(sandbox, built.program, limits=run_limits(5.0, 256, 8))
+
+    assert result.stdout == b"hi\n", result.stderr
+    assert broken.verdict is Verdict.CE
+    assert "in module.js" in broken.output
+
+
+@pytest.mark.sandbox
 async def test_multi_file_java_with_a_package_runs_its_main_class(
     tmp_path: Path, work: Path
 ) -> None:
