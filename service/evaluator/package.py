@@ -83,7 +83,8 @@ EXPECTED_RESULT_VERDICTS: Mapping[str, tuple[str, ...]] = {
     "OUTPUT-LIMIT": ("OLE",),
     "OUTPUT-LIMIT-EXCEEDED": ("OLE",),
 }
-_EXPECTED_TAG = re.compile(rb"@EXPECTED_RESULTS@:?[ \t]*([A-Za-z_, \t-]*)")
+#: The tag with its colon, as DOMjudge writes it (a mention in prose without one is no tag).
+_EXPECTED_TAG = re.compile(rb"@EXPECTED_RESULTS@:[ \t]*([A-Za-z_, \t-]*)")
 _TAG_SCAN_BYTES = 256 * 1024
 #: DOMjudge's file beside the sources of a multi-file submission, holding its expected results.
 EXPECTED_RESULT_FILE = "expected_result.txt"

@@ -220,6 +220,8 @@ def choose_main(
     if language.all_sources and not any("{main" in part for part in language.run):
         return sources[0], ""  # every file is compiled into one program that knows its entry
     preferred = [name for name in sources if _named_like(name, problem_slug)]
+    if len(preferred) > 1:  # both main.py and <problem>.py: the problem's name wins
+        preferred = [name for name in preferred if Path(name).stem.lower() != "main"]
     if len(preferred) == 1:
         return preferred[0], ""
     wanted = f"main{language.extensions[0]}"

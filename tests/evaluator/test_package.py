@@ -425,6 +425,18 @@ def test_both_spellings_of_domjudge_result_tags_are_read(
     assert (tagged.expected, tagged.problem) == (expected, "")
 
 
+def test_a_tag_needs_its_colon_a_mention_in_prose_is_none(tmp_path: Path) -> None:
+    text = (
+        "/* Fails because of several @EXPECTED_RESULTS@ tags.\n"
+        " * @EXPECTED_RESULTS@: WRONG-ANSWER */\n"
+    )
+    root = package(tmp_path, {"submissions/accepted/odd.c": text})
+
+    odd = next(s for s in load_package(root).submissions if s.path == "accepted/odd.c")
+
+    assert (odd.expected, odd.problem) == (("WA",), "")
+
+
 def test_an_unknown_tag_is_a_problem_of_that_submission_only(tmp_path: Path) -> None:
     root = package(
         tmp_path, {"submissions/wrong_answer/x.c": "// @EXPECTED_RESULTS@: CORRECT, WRONG\n"}

@@ -182,6 +182,7 @@ async def test_c_compiles_every_source_and_copies_headers(tmp_path: Path, work: 
         (["helper.py", "main.py"], "", "main.py"),
         (["helper.py", "sum.py"], "sum", "sum.py"),
         (["helper.py", "Main.py"], "", "Main.py"),
+        (["hello.py", "main.py", "message.py"], "hello", "hello.py"),  # DOMjudge's hello
     ],
 )
 async def test_python_runs_the_file_named_like_the_problem_or_main(
