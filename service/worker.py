@@ -276,13 +276,25 @@ class _Job:
             self.broker,
             self.held,
             verdict=finished.verdict.value,
-            score=finished.score,
+            score=stored_score(finished),
             passed=finished.passed,
             total=finished.total,
             max_time_ms=finished.max_time_ms,
             max_memory_kb=finished.max_memory_kb,
             message=message,
         )
+
+
+def stored_score(finished: Finished) -> float:
+    """Return the score stored with a judging: the share of the maximum (0 to 1).
+
+    Pass-fail problems score the share of tests passed; a scoring problem's points are
+    stored as their share of its maximum, so every page and export reading ``score`` as a
+    share stays right (the points themselves are in the evaluator's events).
+    """
+    if finished.max_score is None:
+        return finished.score
+    return finished.score / finished.max_score if finished.max_score > 0 else 0.0
 
 
 def _verdict_message(finished: Finished, failed: TestFinished | None) -> list[MessagePart]:

@@ -616,6 +616,22 @@ async def test_the_main_file_may_be_named_after_the_problem(make_app: AppFactory
     assert done.verdict == "AC"
 
 
+@pytest.mark.sandbox
+async def test_a_scoring_problems_points_are_stored_as_their_share_of_the_maximum(
+    make_app: AppFactory,
+) -> None:
+    # examples/problems/subtasks: a 32-bit total earns groups 1 and 2, 50 of 100 points.
+    source = (example_path("subtasks") / "submissions/partially_accepted/int32.c").read_bytes()
+    async with make_app(evaluator_concurrency=2, sandbox=sandbox_mode()) as app:
+        from service.submissions.service import submit
+
+        problem = await import_example(app, "subtasks")
+        user = await create_user(app)
+        submission = await submit(app, user, problem.slug, "c", [("int32.c", source)])
+        done = await wait_done(app, submission.id, timeout=120)
+    assert (done.verdict, done.score) == ("WA", 0.5)
+
+
 async def test_live_test_events_and_the_stored_state_agree(fake_app: FakeApp) -> None:
     async with fake_app(FakeSandbox(program=wrong)) as app:
         problem = await import_example(app)

@@ -2,7 +2,8 @@
 
 Exit codes of `judge`: 0 accepted, 1 rejected (WA, TLE, MLE, RE, OLE, CE), 2 bad input (package,
 language or source files), 3 judge error (the sandbox or the output validator failed).
-Exit codes of `verify`: 0 when no judged submission mismatched, 1 otherwise, 2 bad package,
+Exit codes of `verify`: 0 when no judged submission mismatched and every expectation could be
+read, 1 otherwise, 2 bad package,
 3 when the sandbox is unavailable or the output validator does not build.
 """
 
@@ -39,11 +40,12 @@ from service.evaluator import (
     create_sandbox,
     evaluate,
     get_language,
-    language_for_files,
+    language_for_paths,
     load_package,
     offered_languages,
     verify,
 )
+from service.evaluator.languages import ANSWERS
 
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
@@ -124,7 +126,7 @@ def _source_files(sources: Sequence[Path]) -> list[Path]:
 def _language(language_id: str | None, files: Sequence[Path]) -> Language:
     try:
         if language_id is None:
-            language_id = language_for_files(f.name for f in files).id
+            language_id = language_for_paths(files).id
         return get_language(language_id)
     except UnknownLanguageError as error:
         raise BadInput(str(error)) from error
@@ -138,6 +140,7 @@ def _test_json(event: TestFinished) -> dict[str, Any]:
         "wall_ms": event.wall_ms,
         "memory_kb": event.memory_kb,
         "message": event.message,
+        **({} if event.score is None else {"score": event.score}),
     }
 
 
@@ -153,10 +156,19 @@ def _show_event(event: Event) -> None:
             f"{event.name:<24} {event.verdict.value:<4} {event.time_ms:>6} ms"
             f" {event.wall_ms:>6} ms wall {event.memory_kb:>8} KiB"
         )
-        click.echo(f"{line}  {event.message}".rstrip())
+        points = "" if event.score is None else f" {event.score:g} pts"
+        click.echo(f"{line}{points}  {event.message}".rstrip())
     else:
         click.echo(f"verdict: {event.verdict.value} ({event.verdict.description})")
-        click.echo(f"score: {event.score:.2f} ({event.passed}/{event.total} tests passed)")
+        if event.max_score is None:
+            click.echo(f"score: {event.score:.2f} ({event.passed}/{event.total} tests passed)")
+        else:
+            click.echo(f"score: {event.score:g} of {event.max_score:g} points")
+            for group in event.groups:
+                most = "" if group.max_score is None else f" of {group.max_score:g}"
+                click.echo(
+                    f"  group {group.name or 'data'}: {group.score:g}{most} ({group.verdict})"
+                )
         if event.message:
             click.echo(event.message)
 
@@ -191,8 +203,8 @@ def judge(
     Exits 0 when accepted, 1 when rejected, 2 on bad input, 3 on a judge error.
     """
     files = _source_files(sources)
-    language = _language(language_id, files)
     with _problem(package) as problem:
+        language = ANSWERS if problem.submit_answer else _language(language_id, files)
         sandbox = _open_sandbox(sandbox_mode)
         events = asyncio.run(
             _collect(sandbox, problem, language, files, Mode(mode), time_limit, not as_json)
@@ -207,6 +219,22 @@ def judge(
             "verdict": finished.verdict.value,
             "score": finished.score,
             "compile_output": compile_output,
+            **(
+                {}
+                if finished.max_score is None
+                else {
+                    "max_score": finished.max_score,
+                    "groups": [
+                        {
+                            "name": group.name,
+                            "score": group.score,
+                            "max_score": group.max_score,
+                            "verdict": group.verdict,
+                        }
+                        for group in finished.groups
+                    ],
+                }
+            ),
             "tests": [_test_json(event) for event in events if isinstance(event, TestFinished)],
         }
         click.echo(json.dumps(document, indent=2))
@@ -267,22 +295,32 @@ def _report_json(report: SubmissionReport) -> dict[str, Any]:
         "verdict": None if report.verdict is None else report.verdict.value,
         "ok": report.ok,
         "skipped": report.skipped,
+        "problem": report.problem,
+        "check_manually": report.check_manually,
         "max_time_ms": report.max_time_ms,
+        **(
+            {}
+            if report.max_score is None
+            else {"score": report.score, "max_score": report.max_score}
+        ),
     }
 
 
 def _report_line(report: SubmissionReport) -> str:
     expected = "/".join(report.expected) or "-"
+    language = report.language or "-"
+    if report.problem is not None:
+        return f"{report.path:<36} {language:<10} {expected:<8} PROBLEM: {report.problem}"
     if report.skipped is not None:
-        language = report.language or "-"
         return f"{report.path:<36} {language:<10} {expected:<8} skipped: {report.skipped}"
     assert report.verdict is not None
-    result = "ok" if report.ok else "MISMATCH"
+    result = "check manually" if report.check_manually else "ok" if report.ok else "MISMATCH"
+    points = "" if report.max_score is None else f" {report.score:g}/{report.max_score:g} pts"
     line = (
         f"{report.path:<36} {report.language or '-':<10} {expected:<8}"
-        f" {report.verdict.value:<4} {report.max_time_ms:>6} ms  {result}"
+        f" {report.verdict.value:<4} {report.max_time_ms:>6} ms{points}  {result}"
     )
-    if not report.ok and report.message:
+    if report.ok is False and report.message:
         line += f"  ({report.message.splitlines()[0]})"
     return line
 
@@ -291,12 +329,26 @@ def _verify_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "problem": report.problem,
         "time_limit_s": report.time_limit_s,
+        "samples_only": report.samples_only,
+        "input_validation": {
+            "validators": list(report.inputs.validators),
+            "checked": report.inputs.checked,
+            "failures": [
+                {"validator": item.validator, "test": item.test, "message": item.message}
+                for item in report.inputs.failures
+            ],
+            "not_run": [
+                {"validator": name, "reason": reason} for name, reason in report.inputs.not_run
+            ],
+        },
         "submissions": [_report_json(item) for item in report.submissions],
         "summary": {
             "judged": report.judged,
             "ok": report.matched,
             "mismatched": report.mismatched,
             "skipped": report.skipped,
+            "problems": report.problems,
+            "check_manually": report.to_check,
         },
     }
 
@@ -325,10 +377,23 @@ def verify_command(
     if as_json:
         click.echo(json.dumps(_verify_json(report), indent=2))
     else:
+        for item in report.inputs.failures:
+            click.echo(f"input {item.test}: validator {item.validator} {item.message}")
+        for name, reason in report.inputs.not_run:
+            click.echo(f"input validator {name}: not run: {reason}")
+        if report.inputs.validators:
+            bad = len(report.inputs.failures)
+            click.echo(
+                f"{report.problem}: input validators {', '.join(report.inputs.validators)}:"
+                f" {report.inputs.checked - bad} of {report.inputs.checked} checks passed"
+            )
+        if report.samples_only:
+            click.echo(f"{report.problem}: the package has sample tests only; judged on those")
         click.echo(
             f"{report.problem}: time limit {report.time_limit_s:g} s ({report.time_limit_source});"
             f" judged {report.judged}, ok {report.matched}, mismatched {report.mismatched},"
-            f" skipped {report.skipped}"
+            f" skipped {report.skipped}, problems {report.problems},"
+            f" to check manually {report.to_check}"
         )
     if not report.ok:
         raise SystemExit(EXIT_REJECTED)

@@ -30,6 +30,7 @@ from service.evaluator.languages import (
     get_language,
     known_language,
     language_for_files,
+    language_for_paths,
     offered_ids,
     offered_languages,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "is_package",
     "known_language",
     "language_for_files",
+    "language_for_paths",
     "load_package",
     "offered_ids",
     "offered_languages",

@@ -17,21 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from service.evaluator.languages import UnknownLanguageError, get_language, language_for_files
+from service.evaluator.languages import UnknownLanguageError, get_language, language_for_paths
 from service.evaluator.programs import (
     Program,
     SubmissionError,
     build_program,
     make_readable_dir,
+    program_spec,
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import Bind, Outcome, Sandbox
+from service.evaluator.sandbox.base import Bind, Outcome, RunResult, RunSpec, Sandbox
 from service.evaluator.validators import CheckResult, check_tokens
 from service.evaluator.verdicts import describe_exit
 
 ACCEPT_EXIT = 42
 REJECT_EXIT = 43
+#: What a multi-pass validator writes in its feedback dir to have the submission run again.
+NEXT_INPUT_FILE = "nextpass.in"
 #: Longest judge message kept from ``judgemessage.txt``.
 MAX_MESSAGE_BYTES = 4096
 
@@ -114,15 +117,74 @@ class CustomValidator:
             limits=self.limits,
             stdin=files.output,
             args=["/judge/input", "/judge/answer", "/feedback/", *flags],
-            binds=[
-                Bind(files.input, "/judge/input"),
-                Bind(files.answer, "/judge/answer"),
-                Bind(files.feedback, "/feedback", writable=True),
-            ],
+            binds=files.binds,
         )
-        message = _read_message(files.feedback / "judgemessage.txt")
+        return self.judgement(result, files.feedback)
+
+    async def check_pass(
+        self,
+        *,
+        input: Path,
+        answer: Path,
+        output: bytes,
+        flags: Sequence[str],
+        scratch: Path,
+        feedback: Path,
+    ) -> CheckResult:
+        """Run the validator on one pass of a multi-pass test, in the test's ``feedback`` dir.
+
+        It may leave ``nextpass.in`` there for the next pass (the caller takes it away).
+        """
+        files = await asyncio.to_thread(_prepare_scratch, scratch, input, answer, output, feedback)
+        result = await run_program(
+            self.sandbox,
+            self.program,
+            limits=self.limits,
+            stdin=files.output,
+            args=["/judge/input", "/judge/answer", "/feedback/", *flags],
+            binds=files.binds,
+        )
+        judged = self.judgement(result, feedback)
+        if not judged.accepted and (feedback / NEXT_INPUT_FILE).exists():
+            raise ValidatorError(f"output validator wrote {NEXT_INPUT_FILE} but did not accept")
+        return judged
+
+    async def interactor(
+        self,
+        *,
+        input: Path,
+        answer: Path,
+        flags: Sequence[str],
+        scratch: Path,
+        stdin_fd: int,
+        stdout_fd: int,
+    ) -> tuple[RunSpec, Path]:
+        """Return the spec running the validator as an interactor, and its feedback dir.
+
+        Its standard input is ``stdin_fd`` (the submission's output), its standard output
+        ``stdout_fd`` (the submission's input); the spec owns both.
+        """
+        files = await asyncio.to_thread(_prepare_scratch, scratch, input, answer, b"")
+        spec = program_spec(
+            self.program,
+            limits=self.limits,
+            args=["/judge/input", "/judge/answer", "/feedback/", *flags],
+            binds=files.binds,
+            stdin_fd=stdin_fd,
+            stdout_fd=stdout_fd,
+        )
+        return spec, files.feedback
+
+    def judgement(self, result: RunResult, feedback: Path) -> CheckResult:
+        """Turn the validator's run into a judgement: 42 accepts, 43 rejects, else an error."""
+        message = _read_message(feedback / "judgemessage.txt")
         if result.outcome is Outcome.EXITED and result.exit_code == ACCEPT_EXIT:
-            return CheckResult(True, message)
+            return CheckResult(
+                True,
+                message,
+                score=_read_number(feedback / "score.txt"),
+                score_multiplier=_read_number(feedback / "score_multiplier.txt"),
+            )
         if result.outcome is Outcome.EXITED and result.exit_code == REJECT_EXIT:
             return CheckResult(False, message or "wrong answer (output validator)")
         stderr = result.stderr[:MAX_MESSAGE_BYTES].decode("utf-8", "replace").strip()
@@ -139,20 +201,46 @@ class _ValidatorFiles:
     output: Path
     feedback: Path
 
+    @property
+    def binds(self) -> list[Bind]:
+        """Return the validator's view of the files: input and answer, its feedback dir."""
+        return [
+            Bind(self.input, "/judge/input"),
+            Bind(self.answer, "/judge/answer"),
+            Bind(self.feedback, "/feedback", writable=True),
+        ]
 
-def _prepare_scratch(scratch: Path, input: Path, answer: Path, output: bytes) -> _ValidatorFiles:
-    """Write copies the sandbox uid can read (wherever the package lives) and a feedback dir."""
+
+def _prepare_scratch(
+    scratch: Path, input: Path, answer: Path, output: bytes, feedback: Path | None = None
+) -> _ValidatorFiles:
+    """Write copies the sandbox uid can read (wherever the package lives) and a feedback dir
+    (``feedback`` when given: a multi-pass validator keeps its files between passes)."""
     files = _ValidatorFiles(
         input=Path(shutil.copyfile(input, scratch / "input")),
         answer=Path(shutil.copyfile(answer, scratch / "answer")),
         output=scratch / "program_output",
-        feedback=make_readable_dir(scratch, "feedback"),
+        feedback=feedback or make_readable_dir(scratch, "feedback"),
     )
     files.output.write_bytes(output)
     for path in (files.input, files.answer, files.output):
         os.chmod(path, 0o644)
     os.chmod(files.feedback, 0o777)  # noqa: S103  # the validator writes its messages here
     return files
+
+
+def _read_number(path: Path) -> float | None:
+    """Read a score file the validator wrote (None: none); a bad one is a ValidatorError."""
+    text = _read_message(path)
+    if not text:
+        return None
+    try:
+        value = float(text.split()[0])
+    except ValueError:
+        raise ValidatorError(f"output validator wrote {path.name} without a number") from None
+    if not 0 <= value < float("inf"):
+        raise ValidatorError(f"output validator wrote {path.name} = {value}: not a score")
+    return value
 
 
 def _read_message(path: Path) -> str:
@@ -183,7 +271,7 @@ async def build_validator(
 ) -> CustomValidator:
     """Compile a custom output validator from its source files once; raise ValidatorError."""
     try:
-        language = get_language(language_for_files(f.name for f in files).id)
+        language = get_language(language_for_paths(files).id)
     except (UnknownLanguageError, SubmissionError) as error:
         raise ValidatorError(f"cannot build the output validator: {error}") from error
     built = await build_program(

@@ -34,6 +34,20 @@ from pathlib import Path
 SYSTEM_PATH = "/usr/bin:/bin"
 
 _VERSION_RE = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
+#: How much of a source file content detection reads.
+_HEAD_BYTES = 64 * 1024
+_SHEBANG = re.compile(r"\A#!\s*(\S+)(?:[ \t]+(\S+))?")
+_PERL_MARKS = re.compile(r"\$[A-Za-z_{]|^\s*(?:use|my|our|sub|print|package)\b", re.MULTILINE)
+_PROLOG_MARKS = re.compile(r":-")
+_PYTHON2_MARKS = re.compile(
+    r"^[ \t]*(?:"
+    r"print[ \t]+[^\s(=.,)\]}]"  # print "x"
+    r"|print[ \t]*>>"  # print >>sys.stderr, x
+    r"|exec[ \t]+[\"']"  # exec "code"
+    r"|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:"  # except ValueError, error:
+    r")",
+    re.MULTILINE,
+)
 
 
 class UnknownLanguageError(LookupError):
@@ -59,12 +73,26 @@ class Language:
     address_space: bool = True  # whether RLIMIT_AS can cap its runs (False for JVM, V8, Go)
     compile_address_space: bool = True
     all_sources: bool = False  # True: the compiler takes every source file; else only the main
-    finds_main_class: bool = False  # Java: the main file is the one with ``static void main``
+    finds_main_class: bool = (
+        False  # Java, Scala: the main file is the one with ``static void main``
+    )
     header_extensions: tuple[str, ...] = ()  # copied along but not compiled
+    # How the main file is found among several: "" by name (main or the problem's slug),
+    # "java" / "scala" the class or object holding ``main``, "pascal" the one that is no unit.
+    main_finder: str = ""
+    # Whether its extensions pick it by themselves; False for a language sharing another's
+    # (PyPy's .py, POSIX sh's .sh), chosen by ``--language`` or by the file's content.
+    detected: bool = True
+    # Extensions it also takes, though they pick another language (Prolog's .pl is Perl's
+    # unless its content reads as Prolog; see language_for_paths).
+    shared_extensions: tuple[str, ...] = ()
+    modules_first: bool = False  # Fortran: files defining modules are compiled first
+    open_files: int = 64  # RLIMIT_NOFILE of its runs (R refuses to start under 170 or so)
 
     def matches(self, filename: str) -> bool:
         """Return whether ``filename`` has one of this language's extensions."""
-        return Path(filename).suffix.lower() in self.extensions
+        suffix = Path(filename).suffix.lower()
+        return suffix in self.extensions or suffix in self.shared_extensions
 
 
 def _expand(
@@ -107,6 +135,11 @@ def run_argv(language: Language, *, main: str, main_class: str = "", memory_mb: 
     )
 
 
+def run_environment(language: Language, *, memory_mb: int) -> dict[str, str]:
+    """Return the run's environment variables, ``{memory_mb}`` replaced (Mono's, PyPy's heap)."""
+    return {key: value.replace("{memory_mb}", str(memory_mb)) for key, value in language.run_env}
+
+
 # Paths inside the sandbox, where /tmp is a private tmpfs.
 _GO_ENV = (
     ("GOCACHE", "/tmp/gocache"),  # noqa: S108
@@ -117,6 +150,14 @@ _GO_ENV = (
     ("CGO_ENABLED", "0"),
     ("GOTOOLCHAIN", "local"),
     ("GOMAXPROCS", "2"),  # bounds the compiler's parallelism (and threads) on big hosts
+)
+
+# A fixed script (file names come as arguments, never as shell text).
+_NODE_CHECK = (
+    'for f; do case "$f" in *.mjs) m=1;; *.cjs) m=0;; *) m=0; grep -Eq '
+    "'^[[:space:]]*(import|export)([[:space:]{*]|$)' \"$f\" && m=1;; esac; "
+    'if [ $m = 1 ]; then /usr/bin/node --input-type=module --check < "$f"; '
+    'else /usr/bin/node --check "$f"; fi || { echo "in $f" >&2; exit 1; }; done'
 )
 
 # JVM flags shared by Java and Kotlin: heap from the memory limit, deep recursion, one GC thread.
@@ -200,7 +241,9 @@ LANGUAGES: tuple[Language, ...] = (
         id="javascript",
         name="JavaScript (Node.js)",
         extensions=(".js", ".mjs", ".cjs"),
-        compile=("/usr/bin/node", "--check", "{main}"),
+        # Every file is checked: as an ES module when it imports or exports (.mjs always;
+        # `node --check` passes an ES module unchecked), else as CommonJS (.cjs always).
+        compile=("/bin/sh", "-c", _NODE_CHECK, "node-check", "{sources}"),
         run=("/usr/bin/node", "--max-old-space-size={memory_mb}", "--stack-size=65500", "{main}"),
         version=("/usr/bin/node", "--version"),
         executables=("/usr/bin/node",),
@@ -258,6 +301,8 @@ LANGUAGES: tuple[Language, ...] = (
         id="perl",
         name="Perl",
         extensions=(".pl", ".pm"),
+        # -c parses (and runs BEGIN blocks and ``use``, inside the compile's sandbox).
+        compile=("/usr/bin/perl", "-c", "{main}"),
         run=("/usr/bin/perl", "{main}"),
         version=("/usr/bin/perl", "--version"),
         executables=("/usr/bin/perl",),
@@ -289,6 +334,7 @@ LANGUAGES: tuple[Language, ...] = (
         version=("/usr/bin/fpc", "-iV"),
         executables=("/usr/bin/fpc",),
         compile_address_space=False,
+        main_finder="pascal",
     ),
     Language(
         id="fortran",
@@ -300,6 +346,7 @@ LANGUAGES: tuple[Language, ...] = (
         version=("/usr/bin/gfortran", "--version"),
         executables=("/usr/bin/gfortran",),
         all_sources=True,
+        modules_first=True,
     ),
     Language(
         id="kotlin",
@@ -328,10 +375,20 @@ LANGUAGES: tuple[Language, ...] = (
     Language(
         id="haskell",
         name="Haskell (GHC)",
-        extensions=(".hs",),
-        compile=("/usr/bin/ghc", "-O2", "-outputdir", "/tmp/ghc", "-o", "main", "{main}"),  # noqa: S108
+        extensions=(".hs", ".lhs"),
+        # -rtsopts: the run passes the heap limit to the RTS (+RTS -M); modules are found by name.
+        compile=(
+            "/usr/bin/ghc",
+            "-O2",
+            "-rtsopts",
+            "-outputdir",
+            "/tmp/ghc",  # noqa: S108
+            "-o",
+            "main",
+            "{main}",
+        ),
         artefact="./main",
-        run=("./main",),
+        run=("./main", "+RTS", "-M{memory_mb}m", "-K256m", "-RTS"),
         version=("/usr/bin/ghc", "--numeric-version"),
         executables=("/usr/bin/ghc",),
         address_space=False,
@@ -344,15 +401,180 @@ LANGUAGES: tuple[Language, ...] = (
         compile=("/usr/bin/mcs", "-optimize+", "-out:main.exe", "{sources}"),
         artefact="./main.exe",
         run=("/usr/bin/mono", "main.exe"),
+        run_env=(("MONO_GC_PARAMS", "max-heap-size={memory_mb}m"),),
         version=("/usr/bin/mcs", "--version"),
         executables=("/usr/bin/mcs", "/usr/bin/mono"),
         address_space=False,
         compile_address_space=False,
         all_sources=True,
     ),
+    Language(
+        id="ada",
+        name="Ada (GNAT)",
+        extensions=(".adb", ".ada"),
+        # gnatmake compiles the main unit and every unit it withs (their .ads/.adb by name).
+        compile=("/usr/bin/gnatmake", "-q", "-O2", "-o", "main", "{main}"),
+        artefact="./main",
+        run=("./main",),
+        version=("/usr/bin/gnatmake", "--version"),
+        executables=("/usr/bin/gnatmake",),
+        header_extensions=(".ads",),
+        main_finder="ada",
+    ),
+    Language(
+        id="sh",
+        name="POSIX sh (dash)",
+        extensions=(".sh",),
+        compile=("/usr/bin/dash", "-n", "{main}"),
+        run=("/usr/bin/dash", "{main}"),
+        version=("/usr/bin/dpkg-query", "--showformat=${Version}", "--show", "dash"),
+        executables=("/usr/bin/dash",),
+        detected=False,  # .sh is Bash unless the file starts with #!/bin/sh
+    ),
+    Language(
+        id="ocaml",
+        name="OCaml",
+        extensions=(".ml",),
+        # ocamlopt needs the modules in dependency order: ocamldep sorts them (a fixed script;
+        # the file names are checked safe words).
+        compile=(
+            "/bin/sh",
+            "-c",
+            'exec /usr/bin/ocamlopt -o main $(/usr/bin/ocamldep -sort "$@")',
+            "ocaml-build",
+            "{sources}",
+        ),
+        artefact="./main",
+        run=("./main",),
+        version=("/usr/bin/ocamlopt", "-version"),
+        executables=("/usr/bin/ocamlopt", "/usr/bin/ocamldep"),
+        all_sources=True,
+    ),
+    Language(
+        id="prolog",
+        name="Prolog (SWI-Prolog)",
+        extensions=(".plg", ".prolog"),
+        shared_extensions=(".pl",),
+        # A saved state whose goal is main/0 (as DOMjudge and problemtools build it); .pl files
+        # that read as Prolog come here too (see language_for_paths).
+        compile=(
+            "/usr/bin/swipl",
+            "-O",
+            "-q",
+            "-g",
+            "main",
+            "-t",
+            "halt",
+            "-o",
+            "main",
+            "-c",
+            "{sources}",
+        ),
+        artefact="./main",
+        run=("/usr/bin/swipl", "--stack-limit={memory_mb}m", "-x", "main", "--"),
+        version=("/usr/bin/swipl", "--version"),
+        executables=("/usr/bin/swipl",),
+        address_space=False,
+        compile_address_space=False,
+        all_sources=True,
+    ),
+    Language(
+        id="r",
+        name="R",
+        extensions=(".r",),
+        compile=("/usr/bin/Rscript", "-e", "invisible(parse(commandArgs(TRUE)[1]))", "{main}"),
+        run=("/usr/bin/Rscript", "{main}"),
+        open_files=256,
+        version=("/usr/bin/Rscript", "--version"),
+        executables=("/usr/bin/Rscript",),
+    ),
+    Language(
+        id="scala",
+        name="Scala",
+        extensions=(".scala",),
+        compile=("/usr/bin/scalac", "-J-Xmx1024m", "-J-XX:+UseSerialGC", "-d", ".", "{sources}"),
+        artefact="*.class",
+        run=(
+            *_JVM_RUN,
+            "-cp",
+            ".:/usr/share/scala/lib/scala-library.jar",
+            "{main_class}",
+        ),
+        version=("/usr/bin/scalac", "-version"),
+        executables=("/usr/bin/scalac", "/usr/bin/java"),
+        address_space=False,
+        compile_address_space=False,
+        all_sources=True,
+        finds_main_class=True,
+        main_finder="scala",
+    ),
+    Language(
+        id="php",
+        name="PHP",
+        extensions=(".php",),
+        compile=("/usr/bin/php", "-l", "{main}"),
+        run=("/usr/bin/php", "-d", "memory_limit={memory_mb}M", "{main}"),
+        version=("/usr/bin/php", "--version"),
+        executables=("/usr/bin/php",),
+    ),
+    Language(
+        id="lisp",
+        name="Common Lisp (SBCL)",
+        extensions=(".lisp", ".cl"),
+        # compile-file writes main.fasl; a read error is an error, hence exit code 1.
+        compile=(
+            "/usr/bin/sbcl",
+            "--noinform",
+            "--non-interactive",
+            "--no-sysinit",
+            "--no-userinit",
+            "--eval",
+            '(compile-file (car (last sb-ext:*posix-argv*)) :output-file "/box/main.fasl")',
+            "--end-toplevel-options",
+            "{main}",
+        ),
+        artefact="./main.fasl",
+        run=(
+            "/usr/bin/sbcl",
+            "--dynamic-space-size",
+            "{memory_mb}MB",
+            "--control-stack-size",
+            "64MB",
+            "--script",
+            "main.fasl",
+        ),
+        version=("/usr/bin/sbcl", "--version"),
+        executables=("/usr/bin/sbcl",),
+        address_space=False,
+        compile_address_space=False,
+    ),
+    Language(
+        id="pypy3",
+        name="PyPy 3",
+        extensions=(".py", ".py3"),
+        compile=("/usr/bin/pypy3", "-I", "-m", "py_compile", "{sources}"),
+        run=("/usr/bin/pypy3", "{main}"),
+        version=("/usr/bin/pypy3", "--version"),
+        executables=("/usr/bin/pypy3",),
+        run_env=(("PYPY_GC_MAX", "{memory_mb}MB"),),
+        address_space=False,
+        compile_address_space=False,
+        all_sources=True,
+        detected=False,  # .py is CPython's; PyPy is chosen by --language pypy3
+    ),
 )
 
 _BY_ID = {language.id: language for language in LANGUAGES}
+
+#: What a submit-answer submission is written in: answer files, nothing to build or run.
+#: Not in LANGUAGES (never offered for programs); the runner checks the files themselves.
+ANSWERS = Language(
+    id="answers",
+    name="Answer files",
+    extensions=(".out", ".ans", ".txt"),
+    run=(),
+    version=(),
+)
 
 
 @dataclass(frozen=True)
@@ -425,7 +647,10 @@ def language_for_files(filenames: Iterable[str]) -> Language:
     names = list(filenames)
     found: list[Language] = []
     for language in LANGUAGES:
-        if any(language.matches(name) for name in names) and language not in found:
+        if not language.detected:
+            continue
+        picked = any(Path(name).suffix.lower() in language.extensions for name in names)
+        if picked and language not in found:
             found.append(language)
     if not found:
         suffixes = sorted({Path(name).suffix or name for name in names})
@@ -443,3 +668,59 @@ def language_for_files(filenames: Iterable[str]) -> Language:
             + "); pass --language"
         )
     return found[0]
+
+
+def _interpreter(text: str) -> str:
+    """Return the program a ``#!`` line names (``env``'s argument for ``#!/usr/bin/env x``)."""
+    match = _SHEBANG.match(text)
+    if match is None:
+        return ""
+    program, argument = match.group(1), match.group(2) or ""
+    name = program.rsplit("/", 1)[-1]
+    return argument.rsplit("/", 1)[-1] if name == "env" else name
+
+
+def looks_like_prolog(text: str) -> bool:
+    """Return whether a ``.pl`` source is Prolog rather than Perl.
+
+    The ``#!`` line decides when there is one; else Perl's variables or keywords make it
+    Perl, and ``:-`` (a rule or a directive) without them makes it Prolog. Anything else
+    is Perl, as DOMjudge reads ``.pl``.
+    """
+    interpreter = _interpreter(text)
+    if interpreter:
+        return interpreter.startswith("swipl") or interpreter.startswith("prolog")
+    return _PROLOG_MARKS.search(text) is not None and _PERL_MARKS.search(text) is None
+
+
+def looks_like_python2(text: str) -> bool:
+    """Return whether a Python source is written for Python 2 (``#!`` or a print statement)."""
+    interpreter = _interpreter(text)
+    if interpreter:
+        if interpreter in ("python2", "pypy") or interpreter.startswith("python2."):
+            return True
+        if interpreter.startswith(("python3", "pypy3")):
+            return False
+    return _PYTHON2_MARKS.search(text) is not None
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as source:
+        return source.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+
+
+def language_for_paths(paths: Iterable[Path]) -> Language:
+    """Return the known language of these source files, by extension and then content.
+
+    ``.pl`` is Perl unless its sources read as Prolog (``looks_like_prolog``); ``.sh`` is
+    Bash unless every script starts with ``#!/bin/sh`` (POSIX sh). Python 2 sources are
+    detected by ``looks_like_python2``, which the caller may use to skip them.
+    """
+    files = list(paths)
+    language = language_for_files(path.name for path in files)
+    sources = [path for path in files if language.matches(path.name)]
+    if language.id == "perl" and all(looks_like_prolog(_head(path)) for path in sources):
+        return _BY_ID["prolog"]
+    if language.id == "bash" and all(_interpreter(_head(path)) == "sh" for path in sources):
+        return _BY_ID["sh"]
+    return language

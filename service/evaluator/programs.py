@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from service.evaluator.languages import Language, compile_argv, run_argv
+from service.evaluator.languages import Language, compile_argv, run_argv, run_environment
 from service.evaluator.sandbox.base import MIB, Bind, Limits, Outcome, RunResult, RunSpec, Sandbox
 from service.evaluator.verdicts import Verdict
 
@@ -45,6 +45,12 @@ COMPILE_BOX_SIZE = 512 * MIB
 #: Processes (and threads) of one compile, and its open files.
 COMPILE_PROCESSES = 128
 COMPILE_OPEN_FILES = 256
+#: The wall clock stops a run at ``WALL_FACTOR`` x the time limit + ``WALL_MARGIN`` seconds
+#: (a TLE): close enough that a program sleeping or blocked on input is stopped near the limit
+#: (DOMjudge stops it at its hard limit, a little above), far enough that a program within
+#: its CPU limit is not cut off because a busy machine gave it only part of a core.
+WALL_FACTOR = 1.5
+WALL_MARGIN = 1.0
 #: Most files a build may hand to the runs (Java writes a class file per class).
 MAX_ARTEFACT_FILES = 4096
 #: Where a compile finds the sources (read-only) and writes the archive of its artefacts.
@@ -70,6 +76,15 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,99}")
 _JAVA_MAIN = re.compile(r"\bstatic\b[^;{}()=]*\bvoid\s+main\s*\(")
 _JAVA_CLASS = re.compile(r"\b(?:class|interface|enum|record)\s+([A-Za-z_$][\w$]*)")
 _JAVA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
+_SCALA_OBJECT = re.compile(r"\bobject\s+([A-Za-z_$][\w$]*)")
+_SCALA_MAIN = re.compile(r"\bdef\s+main\s*\(|\bextends\s+App\b")
+_SCALA_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;?\s*$", re.MULTILINE)
+_FORTRAN_MODULE = re.compile(r"^\s*module\s+(?!procedure\b)\w+\s*$", re.MULTILINE | re.IGNORECASE)
+#: A Pascal unit (not a program) and an Ada package body (not a main procedure).
+_PASCAL_UNIT = re.compile(r"^\s*unit\s+[\w.]+\s*;", re.MULTILINE | re.IGNORECASE)
+_ADA_PACKAGE = re.compile(
+    r"^\s*(?:separate\s*\([^)]*\)\s*)?package\b", re.MULTILINE | re.IGNORECASE
+)
 
 
 class SubmissionError(ValueError):
@@ -129,11 +144,12 @@ def run_limits(
     """Return the limits of one test run: CPU time, a wall clock backstop, memory and output."""
     return Limits(
         cpu_time=time_limit,
-        wall_time=time_limit * 3 + 1,
+        wall_time=time_limit * WALL_FACTOR + WALL_MARGIN,
         memory=memory_mb * MIB,
         output=output_mb * MIB,
         stack=STACK_LIMIT,
         address_space=True if language is None else language.address_space,
+        open_files=64 if language is None else language.open_files,
     )
 
 
@@ -188,13 +204,24 @@ def choose_main(
     A single source is the main one; among several, the one named like the problem or
     ``main`` (any case); Java takes the class with ``static void main``.
     """
+    if language.main_finder == "scala":
+        return _scala_main(directory, sources, problem_slug)
     if language.finds_main_class:
         return _java_main(directory, sources, problem_slug)
     if len(sources) == 1:
         return sources[0], ""
+    if language.main_finder in ("pascal", "ada"):
+        # Units (Pascal) and package bodies (Ada) cannot be the main file, whatever their name.
+        unit = _PASCAL_UNIT if language.main_finder == "pascal" else _ADA_PACKAGE
+        programs = [name for name in sources if not _declares(directory / name, unit)]
+        if len(programs) == 1:
+            return programs[0], ""
+        sources = programs or sources
     if language.all_sources and not any("{main" in part for part in language.run):
         return sources[0], ""  # every file is compiled into one program that knows its entry
     preferred = [name for name in sources if _named_like(name, problem_slug)]
+    if len(preferred) > 1:  # both main.py and <problem>.py: the problem's name wins
+        preferred = [name for name in preferred if Path(name).stem.lower() != "main"]
     if len(preferred) == 1:
         return preferred[0], ""
     wanted = f"main{language.extensions[0]}"
@@ -202,6 +229,40 @@ def choose_main(
         wanted += f" or {problem_slug}{language.extensions[0]}"
     raise SubmissionError(
         f"several {language.name} files ({', '.join(sources)}): name the main one {wanted}"
+    )
+
+
+def _declares(path: Path, pattern: re.Pattern[str]) -> bool:
+    """Return whether the source at ``path`` matches ``pattern`` outside its comments."""
+    text = path.read_text("utf-8", errors="replace")
+    text = re.sub(r"\(\*.*?\*\)|\{[^}]*\}|//[^\n]*|--[^\n]*", " ", text, flags=re.DOTALL)
+    return pattern.search(text) is not None
+
+
+def _scala_main(directory: Path, sources: Sequence[str], problem_slug: str) -> tuple[str, str]:
+    """Return the Scala file and the object holding ``main`` (or extending App)."""
+    found: list[tuple[str, str]] = []
+    for name in sources:
+        text = (directory / name).read_text("utf-8", errors="replace")
+        objects = list(_SCALA_OBJECT.finditer(text))
+        package = _SCALA_PACKAGE.search(text)
+        for index, match in enumerate(objects):
+            end = objects[index + 1].start() if index + 1 < len(objects) else len(text)
+            if _SCALA_MAIN.search(text, match.end(), end):
+                object_name = match.group(1)
+                found.append(
+                    (name, f"{package.group(1)}.{object_name}" if package else object_name)
+                )
+    if len(found) > 1:
+        found = [item for item in found if _named_like(item[0], problem_slug)] or found
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SubmissionError("no object has a `def main(args: Array[String])` method")
+    raise SubmissionError(
+        "several objects have a main method ("
+        + ", ".join(f"{object_name} in {name}" for name, object_name in found)
+        + "): keep one, or name its file Main.scala"
     )
 
 
@@ -445,6 +506,9 @@ def _stage(
 ) -> tuple[list[str], str, str]:
     sources = stage_sources(language, files, directory)
     main, main_class = choose_main(language, directory, sources, problem_slug=problem_slug)
+    if language.modules_first:
+        # gfortran reads a module's .mod before compiling the files that use it.
+        sources.sort(key=lambda name: not _declares(directory / name, _FORTRAN_MODULE))
     return sources, main, main_class
 
 
@@ -464,24 +528,37 @@ async def run_program(
     env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run the built program once (retrying once if the sandbox fails) and report the run."""
+    spec = program_spec(program, limits=limits, stdin=stdin, args=args, binds=binds, env=env)
+    return await run_with_retry(sandbox, spec)
+
+
+def program_spec(
+    program: Program,
+    *,
+    limits: Limits,
+    stdin: Path | None = None,
+    args: Sequence[str] = (),
+    binds: Sequence[Bind] = (),
+    env: Mapping[str, str] | None = None,
+    stdin_fd: int | None = None,
+    stdout_fd: int | None = None,
+) -> RunSpec:
+    """Return the spec that runs the built program (pipe ends for interactive problems)."""
     language = program.language
-    argv = run_argv(
-        language,
-        main=program.main,
-        main_class=program.main_class,
-        memory_mb=max(limits.memory // MIB, 16),
-    )
+    memory_mb = max(limits.memory // MIB, 16)
+    argv = run_argv(language, main=program.main, main_class=program.main_class, memory_mb=memory_mb)
     if not language.address_space and limits.address_space:
         limits = dataclasses.replace(limits, address_space=False)  # it would not even start
-    spec = RunSpec(
+    return RunSpec(
         argv=[*argv, *args],
         limits=limits,
         workdir=program.directory,
         binds=binds,
         stdin=stdin,
-        env={**dict(language.run_env), **(env or {})},
+        env={**run_environment(language, memory_mb=memory_mb), **(env or {})},
+        stdin_fd=stdin_fd,
+        stdout_fd=stdout_fd,
     )
-    return await run_with_retry(sandbox, spec)
 
 
 def make_readable_dir(parent: Path, name: str) -> Path:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import shutil
+import stat
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from service.evaluator.checkers import (
+    NEXT_INPUT_FILE,
     Checker,
     CustomValidator,
     DefaultChecker,
@@ -33,12 +36,18 @@ from service.evaluator.programs import (
     build_program,
     make_readable_dir,
     make_scratch_dir,
+    program_spec,
     run_limits,
     run_program,
 )
-from service.evaluator.sandbox.base import Limits, Sandbox
+from service.evaluator.sandbox.base import MIB, Limits, Outcome, PairResult, RunResult, Sandbox
+from service.evaluator.scoring import EPSILON, GroupResult, Scoring, TestScore, aggregate
 from service.evaluator.verdicts import Verdict, describe_exit, run_verdict
 
+#: The largest next-pass input a multi-pass validator may write.
+MAX_NEXT_PASS = 256 * MIB
+#: A run the sandbox itself failed.
+JE_OUTCOME = Outcome.SANDBOX_ERROR
 #: Time limit used when neither the caller nor the package gives one.
 DEFAULT_TIME_LIMIT = 1.0
 #: Bytes of a program's standard output a test result keeps (to show beside the answer).
@@ -84,11 +93,16 @@ class TestFinished:
     signal: int | None = None
     output: bytes = b""  # the first OUTPUT_HEAD bytes of the program's standard output
     output_bytes: int = 0  # the whole output's length
+    score: float | None = None  # the points it earned (scoring problems only)
 
 
 @dataclass(frozen=True)
 class Finished:
-    """Judging ended with the submission's verdict and score (share of tests passed)."""
+    """Judging ended with the submission's verdict and score.
+
+    The score is the share of tests passed for pass-fail problems and the points for scoring
+    ones (``max_score`` their maximum, ``groups`` every group's result, outermost first).
+    """
 
     verdict: Verdict
     score: float
@@ -98,6 +112,8 @@ class Finished:
     max_memory_kb: int = 0
     message: str = ""
     stopped_early: str = ""  # why the last tests were not run (the wall-clock budget), if so
+    max_score: float | None = None  # scoring problems: the most a submission can score
+    groups: tuple[GroupResult, ...] = ()  # scoring problems: each group's result
 
 
 Event = CompileStarted | CompileFinished | TestFinished | Finished
@@ -185,6 +201,12 @@ async def _evaluate(
     limits = problem.limits
     total = len(problem.tests)
     yield CompileStarted(language.id)
+    if problem.submit_answer:
+        async for event in _judge_answers(
+            sandbox, problem, files, checker, workdir, concurrency, mode
+        ):
+            yield event
+        return
     build = await build_program(
         sandbox,
         language,
@@ -215,17 +237,40 @@ async def _evaluate(
         checker,
         run_limits(seconds, limits.memory_mb, limits.output_mb, language),
         workdir,
+        problem.scoring,
+        problem.interactive,
+        limits.validation_passes if problem.multi_pass else 0,
     )
     window = max(1, concurrency or sandbox.slots)
+    if problem.interactive:
+        window = max(1, min(window, sandbox.slots // 2))  # each test takes two slots
     budget = WallBudget(wall_budget_factor * total * seconds if wall_budget_factor else None)
+    async for event in _judge_tests(problem, run, window, mode, budget):
+        yield event
+
+
+async def _judge_tests(
+    problem: ProblemPackage,
+    run: _TestRun | _AnswerCheck,
+    window: int,
+    mode: Mode,
+    budget: WallBudget,
+) -> AsyncIterator[Event]:
+    """Judge every test with ``run`` in order, then yield the submission's end."""
+    total = len(problem.tests)
     results: list[TestFinished] = []
+    # A scoring problem runs every test whatever the mode: each one may add points.
+    stop_on_failure = mode is Mode.CONTEST and problem.scoring is None
     async for result in _in_order(
-        run, problem.tests, window, stop_on_failure=mode is Mode.CONTEST, budget=budget
+        run, problem.tests, window, stop_on_failure=stop_on_failure, budget=budget
     ):
         results.append(result)
         yield result
     failed = next((r for r in results if r.verdict is not Verdict.AC), None)
     passed = sum(r.verdict is Verdict.AC for r in results)
+    if problem.scoring is not None:
+        yield _scored(problem.scoring, results, total, budget.note)
+        return
     yield Finished(
         verdict=Verdict.AC if failed is None else failed.verdict,
         score=passed / total if total else 1.0,
@@ -235,6 +280,38 @@ async def _evaluate(
         max_memory_kb=max((r.memory_kb for r in results), default=0),
         message="" if failed is None else f"{failed.name}: {failed.message}".rstrip(": "),
         stopped_early=budget.note,
+    )
+
+
+def _scored(
+    scoring: Scoring, results: Sequence[TestFinished], total: int, stopped_early: str
+) -> Finished:
+    """Return the end of a scoring submission: AC only at the maximum score."""
+    outcome = aggregate(
+        scoring,
+        {r.name: TestScore(r.verdict.value, score=r.score) for r in results},
+    )
+    maximum = scoring.max_score
+    failed = next((r for r in results if r.verdict is not Verdict.AC), None)
+    full = outcome.score >= maximum - EPSILON
+    if full:
+        verdict, message = Verdict.AC, ""
+    else:
+        verdict = Verdict.WA if failed is None else failed.verdict
+        message = f"{outcome.score:g} of {maximum:g} points"
+        if failed is not None:
+            message += f"; {failed.name}: {failed.message}".rstrip(": ")
+    return Finished(
+        verdict=verdict,
+        score=outcome.score,
+        passed=sum(r.verdict is Verdict.AC for r in results),
+        total=total,
+        max_time_ms=max((r.time_ms for r in results), default=0),
+        max_memory_kb=max((r.memory_kb for r in results), default=0),
+        message=message,
+        stopped_early=stopped_early,
+        max_score=maximum,
+        groups=outcome.groups,
     )
 
 
@@ -272,7 +349,7 @@ class WallBudget:
 
 
 async def _in_order(
-    run: _TestRun,
+    run: _TestRun | _AnswerCheck,
     tests: Sequence[TestCase],
     window: int,
     *,
@@ -317,20 +394,329 @@ async def _in_order(
         await cancel_pending()
 
 
+#: Extensions of the answer files of a submit-answer submission.
+ANSWER_EXTENSIONS = (".out", ".ans", ".txt")
+
+
+def answer_names(test: TestCase, tests: Sequence[TestCase]) -> list[str]:
+    """Return the file stems that answer ``test``, most specific first.
+
+    ``secret/g1/03`` is answered by ``secret-g1-03.out``, ``g1-03.out``, or ``03.out``
+    when no other test ends in ``03`` (``.ans`` and ``.txt`` do too).
+    """
+    parts = test.name.split("/")
+    names = ["-".join(parts)]
+    if len(parts) > 2:
+        names.append("-".join(parts[1:]))
+    if sum(other.name.rsplit("/", 1)[-1] == parts[-1] for other in tests) == 1:
+        names.append(parts[-1])
+    return list(dict.fromkeys(names))
+
+
+async def _judge_answers(
+    sandbox: Sandbox,
+    problem: ProblemPackage,
+    files: Sequence[Path],
+    checker: Checker | None,
+    workdir: Path,
+    concurrency: int | None,
+    mode: Mode,
+) -> AsyncIterator[Event]:
+    """Judge a submit-answer submission: its files are the outputs; nothing is built or run."""
+    yield CompileFinished(True, "a submit-answer problem: the files are the answers")
+    total = len(problem.tests)
+    if checker is None:
+        try:
+            checker = await prepare_checker(
+                sandbox, problem, make_readable_dir(workdir, "validator")
+            )
+        except ValidatorError as error:
+            yield Finished(Verdict.JE, 0.0, 0, total, message=str(error))
+            return
+    answers = {
+        path.stem.lower(): path for path in files if path.suffix.lower() in ANSWER_EXTENSIONS
+    }
+    check = _AnswerCheck(problem, checker, answers, workdir)
+    window = max(1, concurrency or sandbox.slots)
+    async for event in _judge_tests(problem, check, window, mode, WallBudget(None)):
+        yield event
+
+
+class _AnswerCheck:
+    """Checks a submitted answer file per test (submit-answer problems)."""
+
+    def __init__(
+        self,
+        problem: ProblemPackage,
+        checker: Checker,
+        answers: dict[str, Path],
+        workdir: Path,
+    ) -> None:
+        self.problem = problem
+        self.checker = checker
+        self.answers = answers
+        self.workdir = workdir
+        self.output_limit = problem.limits.output_mb * MIB
+
+    async def test(self, index: int, test: TestCase) -> TestFinished:
+        """Check the answer file of test ``index``; a missing one is a WA that names it."""
+        names = answer_names(test, self.problem.tests)
+        path = next(
+            (self.answers[name.lower()] for name in names if name.lower() in self.answers), None
+        )
+        if path is None:
+            message = f"no answer file: name it {names[-1]}.out"
+            return self._result(index, test, Verdict.WA, message)
+        output = await asyncio.to_thread(_read_capped, path, self.output_limit)
+        if output is None:
+            limit = self.problem.limits.output_mb
+            return self._result(index, test, Verdict.OLE, f"{path.name} is over {limit} MiB")
+        try:
+            check = await self.checker.check(
+                input=test.input,
+                answer=test.answer,
+                output=output,
+                flags=test.validator_flags,
+                scratch=make_readable_dir(self.workdir, f"test-{index}"),
+            )
+        except (ValidatorError, OSError) as error:
+            return self._result(index, test, Verdict.JE, str(error))
+        verdict = Verdict.AC if check.accepted else Verdict.WA
+        reported = TestScore("AC", check.score, check.score_multiplier)
+        return self._result(index, test, verdict, check.message, reported)
+
+    def _result(
+        self,
+        index: int,
+        test: TestCase,
+        verdict: Verdict,
+        message: str,
+        reported: TestScore | None = None,
+    ) -> TestFinished:
+        scoring = self.problem.scoring
+        score = None if scoring is None else scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(index, test.name, verdict, 0, 0, 0, message, score=score)
+
+
+def _read_capped(path: Path, limit: int) -> bytes | None:
+    """Read a submitted file, or return None when it is larger than ``limit`` bytes."""
+    with path.open("rb") as source:
+        data = source.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _interaction_verdict(
+    checker: CustomValidator,
+    program: RunResult,
+    interactor: RunResult,
+    feedback: Path,
+    *,
+    program_first: bool,
+) -> tuple[Verdict, str, TestScore]:
+    """Decide an interactive test as the spec orders it.
+
+    The interactor's 42/43 decides, unless the submission failed (a non-zero exit, a signal,
+    a limit) before it ended, or failed at all when the interactor accepted. An interactor
+    that fails after the submission failed failed because of it (a closed pipe): the
+    submission's verdict; one that fails first is a judge error.
+    """
+    if JE_OUTCOME in (program.outcome, interactor.outcome):
+        failed = program if program.outcome is JE_OUTCOME else interactor
+        return Verdict.JE, f"sandbox failed: {failed.message}", TestScore("JE")
+    own = run_verdict(program)
+    try:
+        judged = checker.judgement(interactor, feedback)
+    except ValidatorError as error:
+        if own is not None and program_first:  # it broke the interactor (a closed pipe)
+            return own, _describe(own, program), TestScore(own.value)
+        return Verdict.JE, f"interactor: {error}", TestScore("JE")
+    if own is not None and (program_first or judged.accepted):
+        return own, _describe(own, program), TestScore(own.value)
+    if not judged.accepted:
+        return Verdict.WA, judged.message, TestScore("WA")
+    return Verdict.AC, judged.message, TestScore("AC", judged.score, judged.score_multiplier)
+
+
+def _writable_dir(parent: Path, name: str) -> Path:
+    """Create a directory the validator (a sandbox uid) may write its feedback in."""
+    path = parent / name
+    path.mkdir()
+    os.chmod(path, 0o777)  # noqa: S103  # the validator writes its messages here
+    return path
+
+
+def _take_next_pass(following: Path, scratch: Path, number: int) -> Path:
+    """Move the validator's ``nextpass.in`` out of its feedback dir as the next input.
+
+    Read without following links (the validator wrote it), at most the input size limit.
+    """
+    fd = os.open(following, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{NEXT_INPUT_FILE} is not a regular file")
+        data = b""
+        while chunk := os.read(fd, 1 << 20):
+            data += chunk
+            if len(data) > MAX_NEXT_PASS:
+                raise OSError(f"{NEXT_INPUT_FILE} is larger than {MAX_NEXT_PASS // MIB} MiB")
+    finally:
+        os.close(fd)
+    following.unlink()
+    target = scratch / f"pass-{number}.in"
+    target.write_bytes(data)
+    os.chmod(target, 0o644)
+    return target
+
+
+def _describe(verdict: Verdict, result: RunResult) -> str:
+    return describe_exit(result) if verdict is Verdict.RE else result.message
+
+
 class _TestRun:
     """Runs one built program on tests and checks each output."""
 
     def __init__(
-        self, sandbox: Sandbox, program: Program, checker: Checker, limits: Limits, workdir: Path
+        self,
+        sandbox: Sandbox,
+        program: Program,
+        checker: Checker,
+        limits: Limits,
+        workdir: Path,
+        scoring: Scoring | None = None,
+        interactive: bool = False,
+        passes: int = 0,
     ) -> None:
         self.sandbox = sandbox
         self.program = program
         self.checker = checker
         self.limits = limits
         self.workdir = workdir
+        self.scoring = scoring
+        self.interactive = interactive
+        self.passes = passes
+
+    async def _passes(self, index: int, test: TestCase) -> TestFinished:
+        """Run a multi-pass test: again on the validator's ``nextpass.in``, at most
+        ``passes`` times; each pass has the test's limits, the slowest is reported."""
+        checker = self.checker
+        if not isinstance(checker, CustomValidator):
+            return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, "no validator for passes")
+        scratch = make_readable_dir(self.workdir, f"test-{index}")
+        feedback = await asyncio.to_thread(_writable_dir, scratch, "feedback")
+        stdin = test.input
+        slowest: RunResult | None = None
+        for number in range(1, self.passes + 1):
+            result = await run_program(self.sandbox, self.program, limits=self.limits, stdin=stdin)
+            if slowest is None or result.cpu_ms > slowest.cpu_ms:
+                slowest = result
+            verdict = run_verdict(result)
+            if verdict is not None:
+                return self._finished(index, test, verdict, _describe(verdict, result), slowest)
+            try:
+                check = await checker.check_pass(
+                    input=test.input,
+                    answer=test.answer,
+                    output=result.stdout,
+                    flags=test.validator_flags,
+                    scratch=make_readable_dir(scratch, f"pass-{number}"),
+                    feedback=feedback,
+                )
+            except ValidatorError as error:
+                return self._finished(index, test, Verdict.JE, str(error), slowest)
+            if not check.accepted:
+                return self._finished(index, test, Verdict.WA, check.message, slowest)
+            following = feedback / NEXT_INPUT_FILE
+            if not await asyncio.to_thread(following.is_file):
+                reported = TestScore("AC", check.score, check.score_multiplier)
+                return self._finished(index, test, Verdict.AC, check.message, slowest, reported)
+            if number == self.passes:
+                message = f"the validator asked for more than {self.passes} passes"
+                return self._finished(index, test, Verdict.JE, message, slowest)
+            stdin = await asyncio.to_thread(_take_next_pass, following, scratch, number + 1)
+        raise AssertionError("the loop returns")  # pragma: no cover
+
+    def _finished(
+        self,
+        index: int,
+        test: TestCase,
+        verdict: Verdict,
+        message: str,
+        result: RunResult,
+        reported: TestScore | None = None,
+    ) -> TestFinished:
+        score = None
+        if self.scoring is not None:
+            score = self.scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(
+            index=index,
+            name=test.name,
+            verdict=verdict,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            message=message,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            score=score,
+        )
+
+    async def _interact(self, index: int, test: TestCase) -> TestFinished:
+        """Run the program and the interactor on test ``index``, each one's output the other's
+        input, in two sandboxes; the submission's own failure decides when it came first."""
+        checker = self.checker
+        pair = getattr(self.sandbox, "run_pair", None)
+        if not isinstance(checker, CustomValidator) or pair is None:
+            reason = "the sandbox cannot run" if pair is None else "no interactor for"
+            return TestFinished(
+                index, test.name, Verdict.JE, 0, 0, 0, f"{reason} an interactive problem"
+            )
+        to_validator = os.pipe()
+        to_program = os.pipe()
+        try:
+            validator, feedback = await checker.interactor(
+                input=test.input,
+                answer=test.answer,
+                flags=test.validator_flags,
+                scratch=make_readable_dir(self.workdir, f"test-{index}"),
+                stdin_fd=to_validator[0],
+                stdout_fd=to_program[1],
+            )
+        except BaseException:
+            for fd in (*to_validator, *to_program):
+                os.close(fd)
+            raise
+        submission = program_spec(
+            self.program, limits=self.limits, stdin_fd=to_program[0], stdout_fd=to_validator[1]
+        )
+        ran: PairResult = await pair(submission, validator)
+        result, interactor = ran.first, ran.second
+        verdict, message, reported = _interaction_verdict(
+            checker, result, interactor, feedback, program_first=ran.first_ended_first
+        )
+        score = None
+        if self.scoring is not None:
+            score = self.scoring.test_score(test.name, verdict.value, reported)
+        return TestFinished(
+            index=index,
+            name=test.name,
+            verdict=verdict,
+            time_ms=result.cpu_ms,
+            wall_ms=result.wall_ms,
+            memory_kb=result.memory_kb,
+            message=message,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            score=score,
+        )
 
     async def test(self, index: int, test: TestCase) -> TestFinished:
         """Run test ``index`` and judge its output; host I/O failures make it a JE."""
+        special = self._interact if self.interactive else self._passes if self.passes else None
+        if special is not None:
+            try:
+                return await special(index, test)
+            except OSError as error:
+                return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
         try:
             result = await run_program(
                 self.sandbox, self.program, limits=self.limits, stdin=test.input
@@ -339,6 +725,7 @@ class _TestRun:
             return TestFinished(index, test.name, Verdict.JE, 0, 0, 0, f"judge error: {error}")
         verdict = run_verdict(result)
         message = ""
+        reported = TestScore("AC")
         if verdict is None:
             try:
                 check = await self.checker.check(
@@ -353,6 +740,7 @@ class _TestRun:
             else:
                 verdict = Verdict.AC if check.accepted else Verdict.WA
                 message = check.message
+                reported = TestScore("AC", check.score, check.score_multiplier)
         elif verdict is Verdict.JE:
             message = f"sandbox failed: {result.message}"
         elif verdict is Verdict.RE:
@@ -371,4 +759,7 @@ class _TestRun:
             signal=result.signal,
             output=result.stdout[:OUTPUT_HEAD],
             output_bytes=len(result.stdout),
+            score=None
+            if self.scoring is None
+            else self.scoring.test_score(test.name, verdict.value, reported),
         )

@@ -69,6 +69,8 @@ class CheckResult:
 
     accepted: bool
     message: str = ""
+    score: float | None = None  # a custom validator's score.txt, when it wrote one
+    score_multiplier: float | None = None  # its score_multiplier.txt (2025-09)
 
 
 @dataclass(frozen=True)

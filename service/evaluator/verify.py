@@ -1,11 +1,19 @@
 """Verify a problem package: judge every packaged submission and compare with what it expects.
 
-What a submission expects comes from the package loader (its folder, or DOMjudge's
-``@EXPECTED_RESULTS@`` tag). The time limit is, in order: the one given, the package's, or
-derived as problemtools does: the slowest accepted submission's CPU time times the package's
-time multiplier (default 5), rounded up to whole seconds. Submissions expected to exceed the
-time limit are judged at the limit times the safety margin (default 2), so that a merely
-borderline one is caught.
+What a submission expects comes from the package loader (its folder, DOMjudge's
+``@EXPECTED_RESULTS@`` tag or ``expected_result.txt``). The time limit is, in order: the one
+given, the package's, or derived as problemtools does: the slowest accepted submission's CPU
+time times the package's time multiplier (default 5), rounded up to whole seconds.
+Submissions expected to exceed the time limit are judged at the limit times the safety margin
+(default 2), so that a merely borderline one is caught; ``slow_accepted`` ones are judged there
+too and must be accepted (at the limit itself they may be too slow).
+
+The package's input validators run first on every test input (``input_validation``); an
+input one of them does not accept makes the report not ok.
+
+A submission whose expectation cannot be read (an unknown tag) is reported as a problem of
+its own and the others are still judged; DOMjudge's ``check_manually`` submissions are judged
+and reported for a person to check, never compared; a Python 2 program is reported skipped.
 """
 
 from __future__ import annotations
@@ -18,13 +26,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.evaluator.checkers import Checker, ValidatorError
+from service.evaluator.input_validation import InputValidation, validate_inputs
 from service.evaluator.languages import (
+    ANSWERS,
     Language,
     UnknownLanguageError,
     get_language,
-    language_for_files,
+    language_for_paths,
+    looks_like_python2,
 )
-from service.evaluator.package import PackagedSubmission, ProblemPackage
+from service.evaluator.package import (
+    PARTIAL,
+    PackagedSubmission,
+    ProblemPackage,
+    SubmissionRule,
+    glob_matches,
+)
 from service.evaluator.programs import make_readable_dir, make_scratch_dir
 from service.evaluator.runner import (
     DEFAULT_TIME_LIMIT,
@@ -36,10 +53,13 @@ from service.evaluator.runner import (
     prepare_checker,
 )
 from service.evaluator.sandbox.base import Sandbox
+from service.evaluator.scoring import EPSILON
 from service.evaluator.verdicts import Verdict
 
 #: Time limit (seconds) given to accepted submissions while deriving the real one.
 DERIVATION_TIME_LIMIT = 10.0
+#: Why a Python 2 submission is not judged.
+PYTHON2_SKIPPED = "a Python 2 program: no Python 2 here (Debian 12 ships none)"
 
 
 class VerifyError(Exception):
@@ -59,6 +79,10 @@ class SubmissionReport:
     max_time_ms: int = 0
     message: str = ""
     time_limit_s: float | None = None  # the limit it was judged at
+    problem: str | None = None  # why its expectation could not be read (then not judged)
+    check_manually: bool = False  # judged for a person to check; ``ok`` is None
+    score: float | None = None  # scoring problems: the points it got ...
+    max_score: float | None = None  # ... of these
 
 
 @dataclass(frozen=True)
@@ -69,11 +93,23 @@ class VerifyReport:
     time_limit_s: float
     time_limit_source: str  # "given", "package", "derived" or "default"
     submissions: tuple[SubmissionReport, ...] = field(default=())
+    samples_only: bool = False  # the package has sample tests only, and they were judged
+    inputs: InputValidation = field(default_factory=InputValidation)
 
     @property
     def judged(self) -> int:
         """Return how many submissions were judged."""
-        return sum(report.skipped is None for report in self.submissions)
+        return sum(report.verdict is not None for report in self.submissions)
+
+    @property
+    def problems(self) -> int:
+        """Return how many submissions have an expectation that cannot be read."""
+        return sum(report.problem is not None for report in self.submissions)
+
+    @property
+    def to_check(self) -> int:
+        """Return how many judged submissions a person has to check."""
+        return sum(report.check_manually for report in self.submissions)
 
     @property
     def matched(self) -> int:
@@ -83,7 +119,7 @@ class VerifyReport:
     @property
     def mismatched(self) -> int:
         """Return how many judged submissions got a verdict they do not expect."""
-        return sum(report.ok is False for report in self.submissions)
+        return sum(report.ok is False and report.problem is None for report in self.submissions)
 
     @property
     def skipped(self) -> int:
@@ -92,8 +128,8 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """Return whether no judged submission mismatched."""
-        return self.mismatched == 0
+        """Return whether nothing mismatched, every expectation was read, every input valid."""
+        return self.mismatched == 0 and self.problems == 0 and self.inputs.ok
 
 
 def derive_time_limit(slowest_ms: int, multiplier: float) -> float:
@@ -123,9 +159,25 @@ async def verify(
     reports: dict[str, SubmissionReport] = {}
     judgeable: list[tuple[PackagedSubmission, Language]] = []
     for submission in problem.submissions:
-        language, known_id, reason = _language_of(submission)
-        if language is None:
+        language: Language | None
+        known_id: str | None
+        if problem.submit_answer:  # the files are the answers: no language to find
+            language, known_id, reason = ANSWERS, ANSWERS.id, ""
+        else:
+            language, known_id, reason = _language_of(submission)
+        if submission.problem:
+            reports[submission.path] = SubmissionReport(
+                path=submission.path,
+                language=known_id,
+                expected=(),
+                ok=False,
+                problem=submission.problem,
+                message=submission.problem,
+            )
+        elif language is None:
             reports[submission.path] = _skip(submission, reason, known_id)
+        elif submission.check_manually:
+            judgeable.append((submission, language))
         elif not submission.expected:
             reports[submission.path] = _skip(
                 submission, "its folder says nothing about the expected verdict", language.id
@@ -143,6 +195,7 @@ async def verify(
         except ValidatorError as error:
             raise VerifyError(str(error)) from error
         judge = _Judge(sandbox, problem, checker, workdir, on_report)
+        inputs = await validate_inputs(sandbox, problem, workdir)
 
         limits = problem.limits
         if time_limit is not None:
@@ -160,8 +213,8 @@ async def verify(
             else:
                 limit, source = DEFAULT_TIME_LIMIT, "default"
         margin = limits.time_safety_margin
-        slow = [item for item in judgeable if "TLE" in item[0].expected]
-        rest = [item for item in judgeable if "TLE" not in item[0].expected]
+        slow = [item for item in judgeable if _judged_with_margin(item[0])]
+        rest = [item for item in judgeable if not _judged_with_margin(item[0])]
         results = await asyncio.gather(judge.all(rest, limit), judge.all(slow, limit * margin))
         for group in results:
             reports.update((report.path, report) for report in group)
@@ -169,19 +222,87 @@ async def verify(
         await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
 
     ordered = tuple(reports[s.path] for s in problem.submissions)
-    return VerifyReport(problem.slug, limit, source, ordered)
+    return VerifyReport(
+        problem.slug, limit, source, ordered, samples_only=problem.samples_only, inputs=inputs
+    )
+
+
+def _judged_with_margin(submission: PackagedSubmission) -> bool:
+    """Return whether a submission runs at the time limit times the safety margin.
+
+    Those expected to exceed the limit (so that a borderline one is caught), and
+    ``slow_accepted`` ones, which must pass there though they may be too slow at the limit.
+    """
+    return "TLE" in submission.expected or submission.category == "slow_accepted"
 
 
 def _language_of(submission: PackagedSubmission) -> tuple[Language | None, str | None, str]:
     """Return the offered language, else the known language id (if any) and why it is skipped."""
     try:
-        known = language_for_files(f.name for f in submission.files)
+        known = language_for_paths(submission.files)
     except UnknownLanguageError as error:
         return None, None, str(error)
     try:
         return get_language(known.id), known.id, ""
     except UnknownLanguageError:
         return None, known.id, f"{known.name} is not installed on this machine"
+
+
+def _as_expected(submission: PackagedSubmission, finished: Finished) -> bool:
+    """Return whether a judged submission got what it expects.
+
+    ``partially_accepted`` expects a score strictly between 0 and the maximum; an accepted
+    scoring submission gets AC only at the maximum (see runner._scored).
+    """
+    if PARTIAL in submission.expected:
+        if finished.max_score is None:
+            return False  # a pass-fail problem has no partial scores
+        return EPSILON < finished.score < finished.max_score - EPSILON
+    return finished.verdict.value in submission.expected
+
+
+#: Verdicts as submissions.yaml names them (the spec counts memory and output as run errors).
+_SPEC_NAMES = {"AC": "AC", "WA": "WA", "TLE": "TLE", "RE": "RTE", "MLE": "RTE", "OLE": "RTE"}
+
+
+def _broken(rule: SubmissionRule, tests: Sequence[TestFinished], finished: Finished) -> str:
+    """Return how a submissions.yaml requirement is not met ("" when it is)."""
+    chosen = [test for test in tests if not rule.tests or glob_matches(rule.tests, test.name)]
+    names = [_SPEC_NAMES.get(test.verdict.value, test.verdict.value) for test in chosen]
+    where = f"{rule.source}" + (f" {rule.tests}" if rule.tests else "")
+    if rule.permitted is not None:
+        bad = [
+            test.name
+            for test, name in zip(chosen, names, strict=True)
+            if name not in rule.permitted
+        ]
+        if bad or (finished.verdict in (Verdict.CE, Verdict.JE) and not chosen):
+            shown = ", ".join(bad) or finished.verdict.value
+            return f"{where}: permitted {'/'.join(sorted(rule.permitted))}, got {shown}"
+    if rule.required is not None and not any(name in rule.required for name in names):
+        return f"{where}: required one of {'/'.join(sorted(rule.required))}, got none"
+    if rule.score is not None:
+        low, high = rule.score
+        score = finished.score
+        if rule.tests:
+            group = next((g for g in finished.groups if glob_matches(rule.tests, g.name)), None)
+            score = group.score if group is not None else 0.0
+        if not low - EPSILON <= score <= high + EPSILON:
+            wanted = f"{low:g}" if low == high else f"{low:g} to {high:g}"
+            return f"{where}: score {wanted} expected, got {score:g}"
+    if rule.message is not None and not any(rule.message in test.message for test in chosen):
+        return f"{where}: no test's message says {rule.message!r}"
+    return ""
+
+
+def _python2(submission: PackagedSubmission, language: Language) -> bool:
+    """Return whether a submission that failed Python 3's syntax check is Python 2."""
+    if language.id not in ("python3", "pypy3"):
+        return False
+    sources = [path for path in submission.files if language.matches(path.name)]
+    return any(
+        looks_like_python2(path.read_bytes()[:65536].decode("utf-8", "replace")) for path in sources
+    )
 
 
 def _skip(submission: PackagedSubmission, reason: str, language: str | None) -> SubmissionReport:
@@ -229,12 +350,15 @@ class _Judge:
             finished: Finished | None = None
             slowest = 0
             compile_output = ""
+            tests: list[TestFinished] = []
+            # submissions.yaml's requirements are about every test: judge them all then.
+            mode = Mode.TEACHING if submission.rules else Mode.CONTEST
             async for event in evaluate(
                 self.sandbox,
                 self.problem,
                 language,
                 submission.files,
-                mode=Mode.CONTEST,
+                mode=mode,
                 time_limit=time_limit,
                 checker=self.checker,
                 concurrency=1,
@@ -242,21 +366,34 @@ class _Judge:
             ):
                 if isinstance(event, TestFinished):
                     slowest = max(slowest, event.time_ms)
+                    tests.append(event)
                 elif isinstance(event, CompileFinished) and not event.ok:
                     compile_output = event.output.strip()
                 elif isinstance(event, Finished):
                     finished = event
         assert finished is not None  # evaluate always ends with Finished
-        report = SubmissionReport(
-            path=submission.path,
-            language=language.id,
-            expected=submission.expected,
-            verdict=finished.verdict,
-            ok=finished.verdict.value in submission.expected,
-            max_time_ms=slowest,
-            message=finished.message or compile_output,
-            time_limit_s=time_limit,
-        )
+        broken = [_broken(rule, tests, finished) for rule in submission.rules]
+        unmet = [reason for reason in broken if reason]
+        if finished.verdict is Verdict.CE and _python2(submission, language):
+            report = _skip(submission, PYTHON2_SKIPPED, language.id)
+        else:
+            folder_ok = submission.replaces_folder or _as_expected(submission, finished)
+            message = finished.message or compile_output
+            if unmet:
+                message = "; ".join(unmet) + (f" ({message})" if message else "")
+            report = SubmissionReport(
+                path=submission.path,
+                language=language.id,
+                expected=submission.expected,
+                verdict=finished.verdict,
+                ok=None if submission.check_manually else folder_ok and not unmet,
+                max_time_ms=slowest,
+                message=message,
+                time_limit_s=time_limit,
+                check_manually=submission.check_manually,
+                score=None if finished.max_score is None else finished.score,
+                max_score=finished.max_score,
+            )
         if self.on_report is not None:
             self.on_report(report)
         return report

@@ -224,20 +224,35 @@ async def _verify(
             "verify judged no submission (none in a language offered here); "
             "import without verification or add submissions/accepted/"
         )
-    if not report.ok:
+    if not report.inputs.ok:
         lines = [
-            f"{item.path}: expected {'/'.join(item.expected)}, got "
-            f"{item.verdict.value if item.verdict else '?'}"
-            + (f" ({item.message.splitlines()[0]})" if item.message.strip() else "")
-            for item in report.submissions
-            if item.ok is False
+            f"{item.test}: input validator {item.validator} {item.message.splitlines()[0]}"
+            for item in report.inputs.failures
         ]
         if len(lines) > MAX_LISTED_MISMATCHES:
             more = len(lines) - MAX_LISTED_MISMATCHES
             lines = [*lines[:MAX_LISTED_MISMATCHES], f"and {more} more"]
         raise ImportRefused(
-            f"verification failed: {report.mismatched} submission(s) got a verdict they do not "
-            "expect: " + "; ".join(lines)
+            f"verification failed: {len(report.inputs.failures)} test input(s) fail the "
+            "package's input validators: " + "; ".join(lines)
+        )
+    if not report.ok:
+        lines = [
+            f"{item.path}: {item.problem}"
+            if item.problem
+            else f"{item.path}: expected {'/'.join(item.expected)}, got "
+            f"{item.verdict.value if item.verdict else '?'}"
+            + (f" ({item.message.splitlines()[0]})" if item.message.strip() else "")
+            for item in report.submissions
+            if item.ok is False
+        ]
+        count = len(lines)
+        if len(lines) > MAX_LISTED_MISMATCHES:
+            more = len(lines) - MAX_LISTED_MISMATCHES
+            lines = [*lines[:MAX_LISTED_MISMATCHES], f"and {more} more"]
+        raise ImportRefused(
+            f"verification failed: {count} submission(s) got a verdict they do not "
+            "expect or have an unreadable expectation: " + "; ".join(lines)
         )
     return report
 

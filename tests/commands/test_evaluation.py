@@ -271,6 +271,8 @@ def test_verify_json_has_the_documented_shape_and_exits_1_on_mismatch(
     assert document == {
         "problem": "add",
         "time_limit_s": 1.0,
+        "samples_only": False,
+        "input_validation": {"validators": [], "checked": 0, "failures": [], "not_run": []},
         "submissions": [
             {
                 "path": "accepted/add.py",
@@ -279,6 +281,8 @@ def test_verify_json_has_the_documented_shape_and_exits_1_on_mismatch(
                 "verdict": "AC",
                 "ok": True,
                 "skipped": None,
+                "problem": None,
+                "check_manually": False,
                 "max_time_ms": 7,
             },
             {
@@ -288,10 +292,19 @@ def test_verify_json_has_the_documented_shape_and_exits_1_on_mismatch(
                 "verdict": "WA",
                 "ok": True,
                 "skipped": None,
+                "problem": None,
+                "check_manually": False,
                 "max_time_ms": 7,
             },
         ],
-        "summary": {"judged": 2, "ok": 2, "mismatched": 0, "skipped": 0},
+        "summary": {
+            "judged": 2,
+            "ok": 2,
+            "mismatched": 0,
+            "skipped": 0,
+            "problems": 0,
+            "check_manually": 0,
+        },
     }
 
 
@@ -299,7 +312,7 @@ def test_verify_table_and_exit_code_on_mismatch(sandbox: FakeSandbox, tmp_path: 
     package = write_package(
         tmp_path / "add",
         TESTS,
-        submissions={"accepted/sub.py": ADD_PY, "accepted/main.kt": "fun main() {}\n"},
+        submissions={"accepted/sub.py": ADD_PY, "accepted/main.cob": "DISPLAY 'HI'.\n"},
     )
     sandbox.program = lambda stdin, spec: RunResult(Outcome.EXITED, exit_code=0, stdout=b"0\n")
 
@@ -310,6 +323,51 @@ def test_verify_table_and_exit_code_on_mismatch(sandbox: FakeSandbox, tmp_path: 
     assert "skipped" in out
     assert "time limit 2 s (given)" in out
     assert "mismatched 1" in out
+
+
+def test_verify_reports_samples_only_problems_and_manual_checks(
+    sandbox: FakeSandbox, tmp_path: Path
+) -> None:
+    package = write_package(
+        tmp_path / "hello",
+        {"sample/1": ("1 2\n", "3\n")},
+        submissions={
+            "accepted/add.py": ADD_PY,
+            "check_manually/sub.py": ADD_PY,
+            "wrong_answer/odd.py": "# @EXPECTED_RESULTS@: PRESENTATION_ERROR\n" + ADD_PY,
+        },
+    )
+
+    code, out, _ = run("verify", str(package), "--time-limit", "1")
+
+    assert code == 1  # the unreadable expectation
+    lines = out.splitlines()
+    assert lines[-2] == "hello: the package has sample tests only; judged on those"
+    assert "problems 1, to check manually 1" in lines[-1]
+    assert any("check_manually/sub.py" in line and "check manually" in line for line in lines)
+    assert any("PROBLEM: " in line and "PRESENTATION_ERROR" in line for line in lines)
+
+
+def test_verify_lists_inputs_the_input_validators_reject(
+    sandbox: FakeSandbox, package: Path
+) -> None:
+    (package / "input_validators").mkdir()
+    (package / "input_validators" / "check.py").write_text("import sys\nsys.exit(43)\n")
+    (package / "input_validators" / "format.ctd").write_text("INT(0, 9)\n")
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        if spec.argv[-1] == "check.py":
+            return exited(code=43, stderr=b"bad input")
+        return add(stdin, spec)
+
+    sandbox.program = programs
+
+    code, out, _ = run("verify", str(package))
+
+    assert code == 1
+    assert "input sample/1: validator check rejected it: bad input" in out
+    assert "input validator format: not run: a checktestdata script (no .ctd here)" in out
+    assert "add: input validators check: 0 of 2 checks passed" in out
 
 
 @pytest.mark.sandbox

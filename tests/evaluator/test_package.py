@@ -230,10 +230,6 @@ def test_timelimit_file_gives_the_time_limit(tmp_path: Path) -> None:
             },
             "output_validators/: holds several validators (a, b)",
         ),
-        (
-            {"submissions/wrong_answer/x.c": "// @EXPECTED_RESULTS@: CORRECT, WRONG\n"},
-            "unknown @EXPECTED_RESULTS@ result 'WRONG'",
-        ),
     ],
 )
 def test_malformed_packages_name_the_file_and_the_problem(
@@ -246,17 +242,8 @@ def test_malformed_packages_name_the_file_and_the_problem(
     ("config", "message"),
     [
         (
-            "validation: custom interactive\n",
-            "validation 'custom interactive' is not supported yet",
-        ),
-        ("validation: default score\n", "score problems are not judged yet"),
-        (
-            "problem_format_version: 2025-09\ntype: scoring\n",
-            "problem type 'scoring' is not supported yet",
-        ),
-        (
-            "problem_format_version: 2025-09\ntype: [pass-fail, interactive]\n",
-            "'interactive' is not supported",
+            "problem_format_version: 2025-09\ntype: [interactive, multi-pass]\n",
+            "interactive multi-pass problems are not supported yet",
         ),
     ],
 )
@@ -270,13 +257,23 @@ def test_missing_pieces_are_reported(tmp_path: Path) -> None:
     (root / "problem.yaml").unlink()
     assert "problem.yaml: missing" in error_of(root)
     empty = write(tmp_path / "empty", {"problem.yaml": "", "data/secret/readme.txt": "x"})
-    assert "data/secret/: no test cases" in error_of(empty)
+    assert "data/: no test cases (expected .in and .ans files" in error_of(empty)
     nodata = write(tmp_path / "nodata", {"problem.yaml": ""})
     assert "data/: missing" in error_of(nodata)
-    nosecret = write(
-        tmp_path / "nosecret", {"problem.yaml": "", "data/sample/1.in": "", "data/sample/1.ans": ""}
+
+
+def test_a_package_with_sample_tests_only_is_judged_on_them(tmp_path: Path) -> None:
+    # DOMjudge's own example problems have no data/secret at all.
+    root = write(
+        tmp_path / "hello",
+        {"problem.yaml": "name: Hello\n", "data/sample/1.in": "", "data/sample/1.ans": "hi\n"},
     )
-    assert "data/secret/: missing" in error_of(nosecret)
+
+    problem = load_package(root)
+
+    assert [test.name for test in problem.tests] == ["sample/1"]
+    assert problem.samples_only
+    assert not load_package(package(tmp_path)).samples_only
 
 
 @pytest.mark.parametrize("name", ["Demo", "has space", "-dash", "a.b", "ünï"])
@@ -295,12 +292,27 @@ def test_hidden_files_and_other_data_folders_are_ignored(tmp_path: Path) -> None
             "data/secret/1.in.statement": "x",
             "submissions/accepted/.hidden.py": "x",
             "submissions/submissions.yaml": "accepted: {}\n",
-            "submissions/strange_folder/a.py": "x",
+            "submissions/.git/a.py": "x",
         },
     )
     problem = load_package(root)
     assert [t.name for t in problem.tests] == ["sample/1", "secret/1"]
     assert [s.path for s in problem.submissions] == ["accepted/echo.py"]
+
+
+def test_a_folder_of_another_tool_expects_what_its_tags_say_or_nothing(tmp_path: Path) -> None:
+    root = package(
+        tmp_path,
+        {
+            "submissions/mixed/tagged.c": "// @EXPECTED_RESULTS@: WRONG-ANSWER\n",
+            "submissions/strange_folder/a.py": "x",
+        },
+    )
+
+    expected = {s.path: s.expected for s in load_package(root).submissions}
+
+    assert expected["mixed/tagged.c"] == ("WA",)
+    assert expected["strange_folder/a.py"] == ()  # verify reports it skipped, saying why
 
 
 # --- validator flags by group -----------------------------------------------------------------
@@ -382,6 +394,106 @@ def test_submissions_expect_verdicts_by_folder_or_tag(tmp_path: Path) -> None:
     }
     multi = next(s for s in load_package(root).submissions if s.path == "accepted/multi")
     assert [f.name for f in multi.files] == ["helper.py", "main.py"]
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("CORRECT", ("AC",)),
+        ("ACCEPTED", ("AC",)),
+        ("WRONG-ANSWER", ("WA",)),
+        ("WRONG_ANSWER", ("WA",)),
+        ("TIMELIMIT", ("TLE",)),
+        ("TIME_LIMIT_EXCEEDED", ("TLE",)),
+        ("RUN-ERROR", ("RE", "MLE")),
+        ("RUN_TIME_ERROR", ("RE", "MLE")),
+        ("NO-OUTPUT", ("WA",)),
+        ("OUTPUT-LIMIT", ("OLE",)),
+        ("COMPILER-ERROR", ("CE",)),
+        ("compiler_error", ("CE",)),
+        ("MEMORY-LIMIT", ("MLE",)),
+        ("ACCEPTED, TIME_LIMIT_EXCEEDED", ("AC", "TLE")),
+    ],
+)
+def test_both_spellings_of_domjudge_result_tags_are_read(
+    tmp_path: Path, tag: str, expected: tuple[str, ...]
+) -> None:
+    root = package(tmp_path, {"submissions/accepted/tagged.c": f"// @EXPECTED_RESULTS@: {tag}\n"})
+
+    tagged = next(s for s in load_package(root).submissions if s.path == "accepted/tagged.c")
+
+    assert (tagged.expected, tagged.problem) == (expected, "")
+
+
+def test_a_tag_needs_its_colon_a_mention_in_prose_is_none(tmp_path: Path) -> None:
+    text = (
+        "/* Fails because of several @EXPECTED_RESULTS@ tags.\n"
+        " * @EXPECTED_RESULTS@: WRONG-ANSWER */\n"
+    )
+    root = package(tmp_path, {"submissions/accepted/odd.c": text})
+
+    odd = next(s for s in load_package(root).submissions if s.path == "accepted/odd.c")
+
+    assert (odd.expected, odd.problem) == (("WA",), "")
+
+
+def test_an_unknown_tag_is_a_problem_of_that_submission_only(tmp_path: Path) -> None:
+    root = package(
+        tmp_path, {"submissions/wrong_answer/x.c": "// @EXPECTED_RESULTS@: CORRECT, WRONG\n"}
+    )
+
+    by_path = {s.path: s for s in load_package(root).submissions}
+
+    assert by_path["wrong_answer/x.c"].expected == ()
+    assert "wrong_answer/x.c: unknown @EXPECTED_RESULTS@ result 'WRONG'" in (
+        by_path["wrong_answer/x.c"].problem
+    )
+    assert (by_path["accepted/echo.py"].expected, by_path["accepted/echo.py"].problem) == (
+        ("AC",),
+        "",
+    )
+
+
+def test_expected_result_txt_beside_a_multi_file_submission_decides(tmp_path: Path) -> None:
+    root = package(
+        tmp_path,
+        {
+            "submissions/accepted/multi/expected_result.txt": (
+                "@EXPECTED_RESULTS@: CORRECT, NO-OUTPUT\n"
+            ),
+            "submissions/accepted/multi/main.c": "int main(void) { return 0; }\n",
+            "submissions/accepted/plain/expected_result.txt": "wrong_answer\n",
+            "submissions/accepted/plain/main.py": "print(0)\n",
+        },
+    )
+
+    by_path = {s.path: s for s in load_package(root).submissions}
+
+    assert by_path["accepted/multi"].expected == ("AC", "WA")
+    assert [f.name for f in by_path["accepted/multi"].files] == ["main.c"]
+    assert by_path["accepted/plain"].expected == ("WA",)
+
+
+def test_tags_of_several_files_that_disagree_are_a_problem(tmp_path: Path) -> None:
+    root = package(
+        tmp_path,
+        {
+            "submissions/accepted/multi/a.c": "// @EXPECTED_RESULTS@: CORRECT\n",
+            "submissions/accepted/multi/b.c": "// @EXPECTED_RESULTS@: WRONG-ANSWER\n",
+        },
+    )
+
+    multi = next(s for s in load_package(root).submissions if s.path == "accepted/multi")
+
+    assert "tags disagree" in multi.problem
+
+
+def test_check_manually_submissions_are_marked(tmp_path: Path) -> None:
+    root = package(tmp_path, {"submissions/check_manually/odd.c": "int main(void) {}\n"})
+
+    odd = next(s for s in load_package(root).submissions if s.path == "check_manually/odd.c")
+
+    assert odd.check_manually and odd.expected == ()
 
 
 # --- directories with symbolic links ----------------------------------------------------------
@@ -646,3 +758,48 @@ def test_modest_anchors_and_aliases_still_load(tmp_path: Path) -> None:
     )
     problem = load_package(package(tmp_path, {"problem.yaml": config}))
     assert (problem.limits.memory_mb, problem.limits.output_mb) == (512, 16)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "problem_type", "submit_answer"),
+    [
+        ("submit-answer", "pass-fail", True),
+        ("[scoring, submit-answer]", "scoring", True),
+        ("scoring", "scoring", False),
+        ("[pass-fail]", "pass-fail", False),
+    ],
+)
+def test_2025_09_problem_types_that_are_judged(
+    tmp_path: Path, kinds: str, problem_type: str, submit_answer: bool
+) -> None:
+    root = package(tmp_path, {"problem.yaml": f"problem_format_version: 2025-09\ntype: {kinds}\n"})
+
+    problem = load_package(root)
+
+    assert (problem.problem_type, problem.submit_answer) == (problem_type, submit_answer)
+
+
+def test_an_unknown_problem_type_is_a_package_error(tmp_path: Path) -> None:
+    root = package(tmp_path, {"problem.yaml": "problem_format_version: 2025-09\ntype: quiz\n"})
+
+    assert "unknown problem type 'quiz'" in error_of(root)
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["validation: custom interactive\n", "problem_format_version: 2025-09\ntype: interactive\n"],
+)
+def test_interactive_problems_load_with_their_interactor(tmp_path: Path, config: str) -> None:
+    folder = "output_validator/v.py" if "2025" in config else "output_validators/v/v.py"
+    with_interactor = package(tmp_path / "with", {"problem.yaml": config, folder: ""})
+    without = package(tmp_path / "without", {"problem.yaml": config})
+
+    assert load_package(with_interactor).interactive
+    assert "an interactive problem needs its validator (the interactor)" in error_of(without)
+
+
+def test_submit_answer_and_interactive_exclude_each_other(tmp_path: Path) -> None:
+    config = "problem_format_version: 2025-09\ntype: [interactive, submit-answer]\n"
+    root = package(tmp_path, {"problem.yaml": config, "output_validator/v.py": ""})
+
+    assert "'submit-answer' and 'interactive' exclude each other" in error_of(root)

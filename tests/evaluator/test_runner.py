@@ -236,6 +236,30 @@ async def test_concurrency_one_runs_tests_one_by_one(problem: ProblemPackage, so
     assert sandbox.peak == 1
 
 
+@pytest.mark.sandbox
+async def test_a_program_sleeping_past_the_limit_is_stopped_near_it_as_tle(
+    tmp_path: Path,
+) -> None:
+    # It would answer right after 3.5 s of sleep: under a 1 s limit the wall clock stops it
+    # at 1 x 1.5 + 1 = 2.5 s (a TLE), before it can.
+    problem = load_package(
+        write_package(
+            tmp_path / "nap",
+            {"secret/1": ("1\n", "1\n")},
+            problem_yaml="name: Nap\nlimits:\n  time_limit: 1.0\n",
+        )
+    )
+    source = tmp_path / "nap.py"
+    source.write_text("import time\ntime.sleep(3.5)\nprint(input())\n")
+
+    async with real_sandbox() as sandbox:
+        events = [event async for event in evaluate(sandbox, problem, PYTHON, [source])]
+
+    (result,) = results_of(events)
+    assert result.verdict is Verdict.TLE
+    assert "wall time over 2.5 s" in result.message
+
+
 async def test_limits_come_from_the_package_and_the_time_limit_argument(
     tmp_path: Path, source: Path
 ) -> None:
@@ -252,7 +276,7 @@ async def test_limits_come_from_the_package_and_the_time_limit_argument(
 
     limits = sandbox.runs[0].limits
     assert (limits.cpu_time, limits.memory, limits.output) == (2.5, 300 * MIB, 2 * MIB)
-    assert limits.wall_time > limits.cpu_time
+    assert limits.wall_time == 2.5 * 1.5 + 1  # the wall clock stops it near the limit
     assert sandbox.runs[0].argv == ["/usr/bin/python3", "sol.py"]
     assert sandbox.runs[0].stdin == problem.tests[0].input
 
@@ -449,3 +473,130 @@ async def test_no_wall_budget_runs_every_test(problem: ProblemPackage, source: P
     events = await judge(FakeSandbox(program=sleeps), problem, source, mode=Mode.TEACHING)
     assert [r.verdict for r in results_of(events)] == [Verdict.AC] * 4
     assert finished(events).stopped_early == ""
+
+
+# --- scoring problems -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def subtasks(tmp_path: Path) -> ProblemPackage:
+    """A 2025-09 scoring problem: groups of 30 and 70 points, two tests each."""
+    root = write_package(
+        tmp_path / "subtasks",
+        {
+            "sample/1": ("1\n", "1\n"),
+            "secret/g1/1": ("2\n", "2\n"),
+            "secret/g1/2": ("3\n", "3\n"),
+            "secret/g2/1": ("4\n", "4\n"),
+            "secret/g2/2": ("5\n", "5\n"),
+        },
+        problem_yaml="problem_format_version: 2025-09\nname: Subtasks\ntype: scoring\n",
+    )
+    for group, points in (("g1", 30), ("g2", 70)):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text(f"max_score: {points}\n")
+    return load_package(root)
+
+
+async def test_a_scoring_submission_scores_points_per_group_even_in_contest_mode(
+    subtasks: ProblemPackage, source: Path
+) -> None:
+    events = await judge(
+        FakeSandbox(program=answer_wrong_on(b"4\n")), subtasks, source, mode=Mode.CONTEST
+    )
+
+    tests = results_of(events)
+    assert [(t.name, t.verdict, t.score) for t in tests] == [
+        ("sample/1", Verdict.AC, 0.0),  # samples do not score
+        ("secret/g1/1", Verdict.AC, 0.0),  # a pass-fail group scores as a whole, not per test
+        ("secret/g1/2", Verdict.AC, 0.0),
+        ("secret/g2/1", Verdict.WA, 0.0),
+        ("secret/g2/2", Verdict.AC, 0.0),  # run although the contest mode would have stopped
+    ]
+    end = finished(events)
+    assert (end.verdict, end.score, end.max_score) == (Verdict.WA, 30.0, 100.0)
+    assert end.message.startswith("30 of 100 points; secret/g2/1: ")
+    assert [(g.name, g.score, g.max_score, g.verdict) for g in end.groups] == [
+        ("secret", 30.0, 100.0, "WA"),
+        ("secret/g1", 30.0, 30.0, "AC"),
+        ("secret/g2", 0.0, 70.0, "WA"),
+    ]
+
+
+async def test_a_scoring_submission_at_the_maximum_is_accepted(
+    subtasks: ProblemPackage, source: Path
+) -> None:
+    end = finished(await judge(FakeSandbox(), subtasks, source))
+
+    assert (end.verdict, end.score, end.max_score, end.message) == (Verdict.AC, 100.0, 100.0, "")
+
+
+# --- submit-answer problems ------------------------------------------------------------------
+
+
+@pytest.fixture
+def answers_problem(tmp_path: Path) -> ProblemPackage:
+    """A 2025-09 submit-answer problem with the default checker and 1 MiB of output."""
+    root = write_package(
+        tmp_path / "answers",
+        {"sample/1": ("", "one\n"), "secret/1": ("", "two\n"), "secret/big": ("", "three\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Answers\ntype: submit-answer\n"
+        "limits:\n  output: 1\n",
+    )
+    return load_package(root)
+
+
+def answer_files(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
+    directory.mkdir()
+    for name, content in files.items():
+        path = directory / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return sorted(directory.iterdir())
+
+
+async def test_a_submit_answer_submission_is_checked_file_by_file_without_running(
+    answers_problem: ProblemPackage, tmp_path: Path
+) -> None:
+    files = answer_files(
+        tmp_path / "submitted",
+        {"sample-1.out": "one\n", "secret-1.ans": "TWO\n", "notes.md": "not an answer"},
+    )
+    sandbox = FakeSandbox()
+
+    events = [
+        event
+        async for event in evaluate(sandbox, answers_problem, PYTHON, files, mode=Mode.TEACHING)
+    ]
+
+    assert sandbox.specs == []  # nothing built, nothing run
+    compiled = events[1]
+    assert isinstance(compiled, CompileFinished) and compiled.ok
+    assert [(t.name, t.verdict, t.message) for t in results_of(events)] == [
+        ("sample/1", Verdict.AC, ""),
+        ("secret/1", Verdict.AC, ""),
+        ("secret/big", Verdict.WA, "no answer file: name it big.out"),
+    ]
+    assert (finished(events).verdict, finished(events).passed) == (Verdict.WA, 2)
+
+
+async def test_an_answer_file_over_the_output_limit_is_ole(
+    answers_problem: ProblemPackage, tmp_path: Path
+) -> None:
+    files = answer_files(
+        tmp_path / "submitted",
+        {"1.out": "two\n", "sample-1.txt": "one\n", "big.out": b"x" * (MIB + 1)},
+    )
+
+    events = [event async for event in evaluate(FakeSandbox(), answers_problem, PYTHON, files)]
+
+    # "1.out" is not enough for secret/1: sample/1 ends in 1 as well
+    assert [(t.name, t.verdict) for t in results_of(events)] == [
+        ("sample/1", Verdict.AC),
+        ("secret/1", Verdict.WA),
+    ]
+    files[0].rename(files[0].with_name("secret-1.out"))
+    renamed = sorted((tmp_path / "submitted").iterdir())
+    again = [event async for event in evaluate(FakeSandbox(), answers_problem, PYTHON, renamed)]
+    assert [(t.name, t.verdict) for t in results_of(again)][-1] == ("secret/big", Verdict.OLE)

@@ -85,11 +85,13 @@ def test_classify_reports_units_and_messages() -> None:
 
 
 def test_parse_supervisor_reports() -> None:
-    report = parse_report("exit 768 0 1 0 123456 3 999")
+    report = parse_report("exit 768 0 1 0 123456 3 999 5000000")
     assert report.error is None and report.wait_status == 768
     assert report.cpu_killed and not report.timed_out and not report.kill_requested
     assert (report.wall_us, report.json_exit, report.children_cpu_us) == (123456, 3, 999)
-    assert parse_report("exit 9 1 0 0 5 -1 0").json_exit is None
+    assert report.ended_us == 5000000  # when it ended, on the supervisors' shared clock
+    assert parse_report("exit 9 1 0 0 5 -1 0 7").json_exit is None
+    assert parse_report("exit 9 1 0 0 5 -1 0").error is not None  # an older supervisor
     assert parse_report("error exec /x: No such file").error == "exec /x: No such file"
     assert parse_report("garbage").error is not None
 

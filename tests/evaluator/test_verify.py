@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from service.evaluator import (
-    LANGUAGES,
     Outcome,
+    PackageError,
     RunResult,
     RunSpec,
     Verdict,
+    languages,
     load_package,
-    offered_ids,
 )
 from service.evaluator.verify import derive_time_limit, verify
 from tests.factories import write_package
@@ -230,15 +230,22 @@ async def test_a_compile_error_where_none_is_expected_says_why(tmp_path: Path) -
     assert (only.verdict, only.ok, only.message) == (Verdict.CE, False, "SyntaxError: oops")
 
 
-async def test_a_known_language_not_installed_is_skipped_naming_it(tmp_path: Path) -> None:
-    missing = next((lang for lang in LANGUAGES if lang.id not in offered_ids()), None)
-    if missing is None:
-        pytest.skip("every known language is installed here")
+async def test_a_known_language_not_installed_is_skipped_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This machine, less its Awk: as a machine without that toolchain sees it.
+    installed = languages.offered_languages()
+    monkeypatch.setattr(
+        languages,
+        "offered_languages",
+        lambda: tuple(item for item in installed if item.language.id != "awk"),
+    )
+    missing = languages.known_language("awk")
     problem = load_package(
         write_package(
             tmp_path / "pkg",
             TESTS,
-            submissions={"accepted/fast.py": "", f"accepted/sol{missing.extensions[0]}": ""},
+            submissions={"accepted/fast.py": "", "accepted/sol.awk": ""},
         )
     )
 
@@ -247,3 +254,263 @@ async def test_a_known_language_not_installed_is_skipped_naming_it(tmp_path: Pat
     skipped = report.submissions[1]
     assert (skipped.language, skipped.verdict, skipped.ok) == (missing.id, None, None)
     assert skipped.skipped == f"{missing.name} is not installed on this machine"
+
+
+# --- DOMjudge's and problemtools' conventions ---------------------------------------------
+
+
+async def test_an_unknown_tag_is_reported_as_a_problem_and_the_rest_is_judged(
+    tmp_path: Path,
+) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/ok.py": "",
+                "wrong_answer/wrong.py": "# @EXPECTED_RESULTS@: WRONG_ANSWER, PRESENTATION\n",
+            },
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    ok, odd = report.submissions
+    assert (ok.verdict, ok.ok) == (Verdict.AC, True)
+    assert (odd.verdict, odd.ok, odd.skipped) == (None, False, None)
+    assert odd.problem is not None and "unknown @EXPECTED_RESULTS@ result 'PRESENTATION'" in (
+        odd.problem
+    )
+    assert (report.judged, report.mismatched, report.problems) == (1, 0, 1)
+    assert not report.ok
+
+
+async def test_check_manually_submissions_are_judged_and_never_compared(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={"accepted/ok.py": "", "check_manually/wrong.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    manual = report.submissions[1]
+    assert (manual.verdict, manual.ok, manual.check_manually) == (Verdict.WA, None, True)
+    assert (report.judged, report.to_check, report.mismatched) == (2, 1, 0)
+    assert report.ok
+
+
+async def test_slow_accepted_must_pass_at_the_limit_times_the_margin(tmp_path: Path) -> None:
+    # The "slow" program needs 5 s: TLE at the 3 s limit (allowed), AC at 3 s x 2 = 6 s.
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            problem_yaml="name: Slow\nlimits:\n  time_limit: 3\n  time_safety_margin: 2\n",
+            submissions={"accepted/ok.py": "", "slow_accepted/slow.py": ""},
+        )
+    )
+    tight = load_package(
+        write_package(
+            tmp_path / "tight",
+            TESTS,
+            problem_yaml="name: Tight\nlimits:\n  time_limit: 2\n  time_safety_margin: 2\n",
+            submissions={"slow_accepted/slow.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem)
+    too_slow = await verify(FakeSandbox(program=by_file), tight)
+
+    slow = report.submissions[1]
+    assert (slow.verdict, slow.ok, slow.time_limit_s) == (Verdict.AC, True, 6.0)
+    assert (report.time_limit_s, report.ok) == (3.0, True)
+    (still_slow,) = too_slow.submissions
+    assert (still_slow.verdict, still_slow.ok, still_slow.time_limit_s) == (Verdict.TLE, False, 4.0)
+
+
+async def test_a_python_2_program_is_skipped_not_a_compile_error(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            TESTS,
+            submissions={
+                "accepted/old.py": 'print "Hello world!"\n',
+                "compiler_error/broken.py": "print(\n",
+            },
+        )
+    )
+    sandbox = FakeSandbox(
+        program=by_file, compiler=lambda spec: exited(code=1, stderr=b"SyntaxError\n")
+    )
+
+    report = await verify(sandbox, problem, time_limit=1.0)
+
+    old, broken = report.submissions
+    assert (old.verdict, old.ok, old.language) == (None, None, "python3")
+    assert old.skipped is not None and "no Python 2 here" in old.skipped
+    assert (broken.verdict, broken.ok) == (Verdict.CE, True)
+
+
+async def test_a_package_of_samples_only_is_verified_on_them_and_says_so(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "pkg",
+            {"sample/1": ("1\n", "1\n")},
+            submissions={"accepted/ok.py": "", "wrong_answer/wrong.py": ""},
+        )
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    assert report.samples_only
+    assert [(item.verdict, item.ok) for item in report.submissions] == [
+        (Verdict.AC, True),
+        (Verdict.WA, True),
+    ]
+
+
+async def test_scoring_submissions_are_checked_against_the_maximum(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "points",
+        {"secret/g1/1": ("1\n", "1\n"), "secret/g2/1": ("2\n", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Points\ntype: scoring\n",
+        submissions={
+            "accepted/ok.py": "",
+            "accepted/wrong.py": "",  # 0 points: not accepted
+            "partially_accepted/half.py": "",
+            "partially_accepted/ok.py": "",  # the maximum: not partial
+        },
+    )
+    for group in ("g1", "g2"):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text("max_score: 50\n")
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        if spec.argv[-1] == "half.py":
+            return exited(stdin if stdin == b"1\n" else b"0\n")
+        return by_file(stdin, spec)
+
+    report = await verify(FakeSandbox(program=programs), load_package(root), time_limit=1.0)
+
+    results = {
+        item.path: (item.verdict, item.score, item.max_score, item.ok)
+        for item in report.submissions
+    }
+    assert results == {
+        "accepted/ok.py": (Verdict.AC, 100.0, 100.0, True),
+        "accepted/wrong.py": (Verdict.WA, 0.0, 100.0, False),
+        "partially_accepted/half.py": (Verdict.WA, 50.0, 100.0, True),
+        "partially_accepted/ok.py": (Verdict.AC, 100.0, 100.0, False),
+    }
+
+
+async def test_partially_accepted_on_a_pass_fail_problem_is_a_mismatch(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(tmp_path / "pkg", TESTS, submissions={"partially_accepted/ok.py": ""})
+    )
+
+    report = await verify(FakeSandbox(program=by_file), problem, time_limit=1.0)
+
+    (only,) = report.submissions
+    assert (only.verdict, only.ok, only.expected) == (Verdict.AC, False, ("partial",))
+
+
+# --- submissions.yaml (2025-09) ------------------------------------------------------------
+
+
+async def test_submissions_yaml_requirements_are_checked(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "pkg",
+        {
+            "sample/1": ("1\n", "1\n"),
+            "secret/easy-1": ("2\n", "2\n"),
+            "secret/hard-1": ("3\n", "3\n"),
+        },
+        problem_yaml="problem_format_version: 2025-09\nname: Rules\n",
+        submissions={
+            "accepted/ok.py": "",
+            "time_limit_exceeded/slowhard.py": "",
+            "wrong_answer/wronghard.py": "",
+            "submissions.yaml": (
+                "time_limit_exceeded/slowhard.py:\n"
+                "  secret/easy-*:\n    permitted: [AC]\n"
+                "  secret/hard-*:\n    required: [TLE]\n"
+                "wrong_answer/{wronghard,other}.py:\n"
+                "  sample:\n    permitted: [AC]\n"
+                "  secret/easy-*:\n    permitted: [AC]\n"
+                "  message: expected\n"
+            ),
+        },
+    )
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        name = spec.argv[-1]
+        if name == "slowhard.py" and stdin == b"3\n":
+            return RunResult(Outcome.TIME_LIMIT, cpu_ms=int(spec.limits.cpu_time * 1000))
+        if name == "wronghard.py" and stdin != b"1\n":  # wrong on both secret tests
+            return exited(b"0\n")
+        return exited(stdin)
+
+    problem = load_package(root)
+    report = await verify(FakeSandbox(program=programs), problem, time_limit=1.0)
+
+    by_path = {item.path: item for item in report.submissions}
+    assert by_path["time_limit_exceeded/slowhard.py"].ok is True
+    wrong = by_path["wrong_answer/wronghard.py"]
+    assert wrong.ok is False
+    assert wrong.message.startswith(
+        "wrong_answer/{wronghard,other}.py secret/easy-*: permitted AC, got secret/easy-1"
+    )
+    assert [rule.tests for rule in problem.submissions[2].rules] == ["", "sample", "secret/easy-*"]
+
+
+async def test_submissions_yaml_scores_and_a_redefined_folder(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "points",
+        {"secret/g1/1": ("1\n", "1\n"), "secret/g2/1": ("2\n", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Points\ntype: scoring\n",
+        submissions={
+            "partially_accepted/half.py": "",
+            "wrong_answer/half.py": "",  # redefined below: half the points is what it must get
+            "submissions.yaml": (
+                "partially_accepted/half.py:\n  score: 50\n  secret/g2:\n    score: [0, 10]\n"
+                "wrong_answer:\n  score: [40, 60]\n"
+            ),
+        },
+    )
+    for group in ("g1", "g2"):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text("max_score: 50\n")
+
+    def half(stdin: bytes, spec: RunSpec) -> RunResult:
+        return exited(stdin if stdin == b"1\n" else b"0\n")
+
+    problem = load_package(root)
+    report = await verify(FakeSandbox(program=half), problem, time_limit=1.0)
+
+    assert [(item.path, item.ok) for item in report.submissions] == [
+        ("partially_accepted/half.py", True),
+        ("wrong_answer/half.py", True),
+    ]
+    assert problem.submissions[1].replaces_folder
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("accepted: [AC]\n", "'accepted' must map to a map of requirements"),
+        ("accepted:\n  permitted: [OK]\n", "permitted must list verdicts among AC, WA, TLE, RTE"),
+        ("accepted:\n  score: [1, 2, 3]\n", "score must be a number or two numbers"),
+        ("accepted:\n  sample: [AC]\n", "'sample' must map to requirements"),
+    ],
+)
+def test_a_malformed_submissions_yaml_is_a_package_error(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    root = write_package(
+        tmp_path / "pkg", TESTS, submissions={"accepted/ok.py": "", "submissions.yaml": text}
+    )
+
+    with pytest.raises(PackageError, match=message):
+        load_package(root)

@@ -322,6 +322,32 @@ async def test_a_validator_that_does_not_build_refuses_verification(
     await assert_nothing_stored(app)
 
 
+async def test_verify_refuses_test_data_that_fails_the_input_validators(
+    app: Quart, tmp_path: Path
+) -> None:
+    package = copy_example(tmp_path / "hello", keep=("accepted/hello.py",))
+    (package / "input_validators").mkdir()
+    (package / "input_validators" / "empty.py").write_text(
+        "import sys\nsys.exit(42 if sys.stdin.read() == '' else 43)\n"
+    )
+    (package / "data" / "secret" / "extra.in").write_text("not empty\n")
+    (package / "data" / "secret" / "extra.ans").write_text(HELLO)
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        if spec.argv[-1] == "empty.py":  # the input validator: only empty inputs are valid
+            return exited(code=42 if stdin == b"" else 43, stderr=b"input must be empty")
+        return greeter(stdin, spec)
+
+    with pytest.raises(ImportRefused) as refused:
+        await run_import(app, package, verify=True, sandbox=FakeSandbox(program=programs))
+
+    assert refused.value.message == (
+        "verification failed: 1 test input(s) fail the package's input validators: "
+        "secret/extra: input validator empty rejected it: input must be empty"
+    )
+    await assert_nothing_stored(app)
+
+
 async def test_a_refusal_names_at_most_ten_mismatches(app: Quart, tmp_path: Path) -> None:
     package = copy_example(tmp_path / "hello", keep=("accepted/hello.py",))
     for number in range(12):

@@ -71,6 +71,9 @@ class RunSpec:
     the host directory ``workdir`` (read-only unless ``workdir_writable``). ``binds`` add more
     paths. ``stdin`` is a host file fed to the program's standard input (else ``/dev/null``).
     ``env`` is the program's whole environment (a minimal PATH, HOME, LANG is added when absent).
+    ``stdin_fd`` / ``stdout_fd`` (interactive problems, ``run_pair`` only) give the program a
+    pipe end as its standard input or output instead; the sandbox takes them over and closes
+    them once the program holds them (then its stdout is not collected).
     """
 
     argv: Sequence[str]
@@ -81,6 +84,17 @@ class RunSpec:
     stdin: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str = "/box"
+    stdin_fd: int | None = None
+    stdout_fd: int | None = None
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """Two programs run side by side (an interactive submission and its validator)."""
+
+    first: RunResult
+    second: RunResult
+    first_ended_first: bool  # whether ``first`` ended before ``second``
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,7 @@ class RunResult:
     stdout: bytes = b""
     stderr: bytes = b""
     message: str = ""  # for SANDBOX_ERROR: what failed; otherwise a short human note
+    ended_us: int | None = None  # CLOCK_MONOTONIC at its end, where the sandbox knows it
 
     @property
     def ok(self) -> bool:

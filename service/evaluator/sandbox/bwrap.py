@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import functools
 import glob
 import hashlib
@@ -30,7 +31,7 @@ import signal
 import stat
 import tempfile
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from service.evaluator.sandbox.base import (
     MIB,
     Limits,
     Outcome,
+    PairResult,
     RunResult,
     RunSpec,
     SandboxUnavailable,
@@ -78,7 +80,12 @@ ETC_PATHS = (
     "/etc/localtime",
     "/etc/mono",
     "/etc/ghc",
+    "/etc/R",
+    "/etc/php",
 )
+# Read-only toolchain data outside /usr, bound at the same path when present: GHC keeps its
+# package database in /var/lib/ghc (/usr/lib/ghc/package.conf.d is a link to it).
+DATA_PATHS = ("/var/lib/ghc",)
 # Every namespace but the network one is new for each run; the network namespace is the slot
 # supervisor's own (see slotd.c), as isolated from the host and from other slots.
 # A minimal /dev: the four data devices, the fd links and a tmpfs /dev/shm. Cheaper than
@@ -222,7 +229,48 @@ def system_binds() -> list[str]:
             args += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
+    for path in DATA_PATHS:
+        if os.path.isdir(path) and not os.path.islink(path):
+            args += ["--ro-bind", path, path]
     return args
+
+
+# The pipe ends of the specs being run that are closed already, by id(spec) (specs with a
+# list argv are not hashable): each is closed exactly once, never a reused number.
+_closed_fds: dict[int, set[str]] = {}
+
+
+def _close_spec_fds(spec: RunSpec, *, last: bool = False) -> None:
+    """Close the pipe ends a spec handed over, once; ``last`` forgets the spec afterwards."""
+    if spec.stdin_fd is None and spec.stdout_fd is None:
+        return
+    done = _closed_fds.setdefault(id(spec), set())
+    for name in ("stdin_fd", "stdout_fd"):
+        fd = getattr(spec, name)
+        if fd is not None and name not in done:
+            done.add(name)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    if last:
+        del _closed_fds[id(spec)]
+
+
+@contextlib.asynccontextmanager
+async def _pair_lock(state_dir: Path) -> AsyncIterator[None]:
+    """Hold the machine-wide lock under which a pair of slots is taken."""
+    fd = os.open(state_dir / "pair.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @dataclass
@@ -288,6 +336,43 @@ class BwrapSandbox:
             return await self._run_in_slot(slot, spec)
         finally:
             self._pool.release(slot)
+            _close_spec_fds(spec, last=True)
+
+    async def run_pair(self, first: RunSpec, second: RunSpec) -> PairResult:
+        """Run two specs at once in two slots (connected through their pipe fds).
+
+        Both slots are taken under a machine-wide pair lock, so that two pairs never each
+        hold one slot while waiting for another.
+        """
+        if self.slots < 2:
+            _close_spec_fds(first, last=True)
+            _close_spec_fds(second, last=True)
+            error = RunResult(Outcome.SANDBOX_ERROR, message="a pair of runs needs two slots")
+            return PairResult(error, error, True)
+        slots: list[int] = []
+        try:
+            async with _pair_lock(self.state_dir):
+                slots.append(await self._pool.acquire())
+                slots.append(await self._pool.acquire())
+            loop = asyncio.get_running_loop()
+            ended: dict[int, float] = {}
+
+            async def one(index: int, slot: int, spec: RunSpec) -> RunResult:
+                try:
+                    return await self._run_in_slot(slot, spec)
+                finally:
+                    ended[index] = loop.time()
+                    _close_spec_fds(spec)
+
+            a, b = await asyncio.gather(one(0, slots[0], first), one(1, slots[1], second))
+            if a.ended_us is not None and b.ended_us is not None:
+                return PairResult(a, b, a.ended_us <= b.ended_us)  # the supervisors' clock
+            return PairResult(a, b, ended[0] <= ended[1])
+        finally:
+            for slot in slots:
+                self._pool.release(slot)
+            _close_spec_fds(first, last=True)
+            _close_spec_fds(second, last=True)
 
     async def _daemon(self, index: int) -> tuple[_Slot, SlotDaemon]:
         slot = self._slots.get(index)
@@ -346,8 +431,13 @@ class BwrapSandbox:
             collector = OutputCollector(
                 out_r, err_r, limits.output, limits.stderr, daemon.request_kill
             )
+            fds = [out_w, err_w]
+            if spec.stdout_fd is not None:
+                fds[0] = spec.stdout_fd  # out_w closes unused: the collector sees no output
+            if spec.stdin_fd is not None:
+                fds.insert(0, spec.stdin_fd)  # three fds: stdin, stdout, stderr
             try:
-                daemon.send_run(words, [out_w, err_w])
+                daemon.send_run(words, fds)
             except OSError as error:
                 daemon.close()
                 collector.finish()
@@ -356,6 +446,7 @@ class BwrapSandbox:
                 for fd in opened:
                     os.close(fd)
                 opened.clear()
+                _close_spec_fds(spec)  # the program holds them now: EOF reaches the other side
             try:
                 report = await daemon.wait_report(limits.wall_time + REPORT_GRACE_SECONDS)
             except asyncio.CancelledError:
@@ -375,7 +466,8 @@ class BwrapSandbox:
         except (OSError, ValueError) as error:
             return RunResult(Outcome.SANDBOX_ERROR, message=f"cannot read the slot cgroup: {error}")
         seen = _observe(report, usage.cpu_us, usage.peak_bytes, usage.oom_killed, overflow, stderr)
-        return classify(seen, limits, stdout, stderr)
+        result = classify(seen, limits, stdout, stderr)
+        return replace(result, ended_us=report.ended_us or None)
 
     def _mounts(self, spec: RunSpec, uid: int, stage: Path) -> tuple[list[str], list[str]]:
         """Return the host paths the supervisor stages and the bwrap mount arguments."""
@@ -430,8 +522,10 @@ class BwrapSandbox:
         words = ["-u", str(uid), "-g", str(uid), "-w", str(math.ceil(limits.wall_time * 1000))]
         words += ["-c", str(math.ceil(limits.cpu_time * 1000)), "-C", str(cgroup.cpu_file)]
         words += ["-b", str(cgroup.cpu_baseline_us)]
-        # The supervisor opens stdin itself: its descriptor then shows no host path.
-        words += ["-i", os.path.abspath(spec.stdin) if spec.stdin else os.devnull]
+        # The supervisor opens stdin itself: its descriptor then shows no host path. A pipe
+        # given as stdin_fd goes to it as the first of three fds instead.
+        if spec.stdin_fd is None:
+            words += ["-i", os.path.abspath(spec.stdin) if spec.stdin else os.devnull]
         for path in staged:
             words += ["-B", path]
         for number, (soft, hard) in rlimits.items():

@@ -34,7 +34,8 @@
  *   hands the COUNT words after ARGV[0] to the command in a file, as ARGV[0] --args FD
  *   ARGV[COUNT+1]...: bwrap's command line, readable inside the sandbox as /proc/1/cmdline,
  *   then names no host path.
- * Answer: "exit STATUS TIMEDOUT CPUKILLED REQKILLED WALL_US JSON_EXIT CHILD_CPU_US"
+ * Answer: "exit STATUS TIMEDOUT CPUKILLED REQKILLED WALL_US JSON_EXIT CHILD_CPU_US ENDED_US"
+ *     (ENDED_US: CLOCK_MONOTONIC when the command ended, to order two runs of a pair)
  *     or "error MESSAGE" when the command could not be started.
  * Message "kill" during a run ends it. The daemon exits when the socket closes.
  */
@@ -726,7 +727,8 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
             }
         }
     }
-    long long wall = now_us() - start;
+    long long ended = now_us();
+    long long wall = ended - start;
 
     /* The command is gone: end whatever is left of the run and reap every orphan. */
     for (int round = 0; round < 500; round++) {
@@ -758,8 +760,8 @@ static int run(char **words, int n_words, int fds[MAX_FDS], int n_fds) {
     long long children_cpu = (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
                              (long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
     if (gone) return -1;
-    answer("exit %d %d %d %d %lld %d %lld", status, timed_out, cpu_killed, req_killed, wall,
-           json_exit, children_cpu - children_cpu_before);
+    answer("exit %d %d %d %d %lld %d %lld %lld", status, timed_out, cpu_killed, req_killed, wall,
+           json_exit, children_cpu - children_cpu_before, ended);
     children_cpu_before = children_cpu;
     /* Without a clean network namespace no further run may start here: the harness starts a
      * new supervisor (a new namespace) for the next one. */

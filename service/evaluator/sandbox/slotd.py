@@ -78,6 +78,7 @@ class SupervisorReport:
     wall_us: int = 0
     json_exit: int | None = None  # bwrap's report of the program's exit (None: never ran)
     children_cpu_us: int = 0
+    ended_us: int = 0  # CLOCK_MONOTONIC when the command ended (orders the runs of a pair)
 
 
 def parse_report(text: str) -> SupervisorReport:
@@ -86,9 +87,9 @@ def parse_report(text: str) -> SupervisorReport:
     if kind == "error":
         return SupervisorReport(error=rest.strip() or "unknown error")
     fields = rest.split()
-    if kind != "exit" or len(fields) != 7:
+    if kind != "exit" or len(fields) != 8:
         return SupervisorReport(error=f"unexpected supervisor answer {text!r}")
-    status, timed_out, cpu_killed, requested, wall, json_exit, cpu = (int(f) for f in fields)
+    status, timed_out, cpu_killed, requested, wall, json_exit, cpu, ended = (int(f) for f in fields)
     return SupervisorReport(
         wait_status=status,
         timed_out=bool(timed_out),
@@ -97,6 +98,7 @@ def parse_report(text: str) -> SupervisorReport:
         wall_us=wall,
         json_exit=None if json_exit < 0 else json_exit,
         children_cpu_us=cpu,
+        ended_us=ended,
     )
 
 

@@ -1,0 +1,5 @@
+with Greeting;
+procedure Greet is
+begin
+   Greeting.Say;
+end Greet;

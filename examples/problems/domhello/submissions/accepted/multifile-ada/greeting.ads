@@ -1,0 +1,3 @@
+package Greeting is
+   procedure Say;
+end Greeting;

@@ -1,0 +1,9 @@
+unit domhello;
+interface
+procedure greet;
+implementation
+procedure greet;
+begin
+  writeln('Hello world!');
+end;
+end.

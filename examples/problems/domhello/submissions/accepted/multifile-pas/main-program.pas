@@ -1,0 +1,6 @@
+{ @EXPECTED_RESULTS@: ACCEPTED }
+program greeter;
+uses domhello;
+begin
+  greet;
+end.

@@ -1,0 +1,2 @@
+# Perl: DOMjudge's reading of .pl.
+print "Hello world!\n";

@@ -1,0 +1,4 @@
+# @EXPECTED_RESULTS@: RUN_TIME_ERROR
+import sys
+print("Hello world!")
+sys.exit(3)

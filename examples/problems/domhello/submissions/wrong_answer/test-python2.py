@@ -1,0 +1,2 @@
+# Python 2: reported skipped, there is no Python 2 here.
+print "Hello world!"

@@ -1,0 +1,4 @@
+puts 500
+STDOUT.flush
+gets
+exit 3

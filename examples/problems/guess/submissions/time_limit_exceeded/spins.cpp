@@ -1,0 +1,5 @@
+// Thinks forever before its first guess.
+int main() {
+    volatile unsigned long n = 0;
+    for (;;) n++;
+}
