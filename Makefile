@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The whole suite (no PYTEST_ARGS) measures branch coverage against its floor (pyproject.toml).
 COVERAGE := $(if $(strip $(PYTEST_ARGS)),,--cov --cov-report=term)
 
-.PHONY: run test test-fast lint typecheck venv idp-venv migrate clean bench
+.PHONY: run test test-fast lint typecheck venv idp-venv web-deps migrate clean bench
 
 venv: $(STAMP)
 
@@ -27,6 +27,15 @@ $(VENV_IDP)/.installed:
 	$(VENV_IDP)/bin/python -m pip install -q 'oidc-provider-mock>=0.4,<0.5'
 	@touch $@
 
+# Browser-side tools from npm (package.json: axe-core for the accessibility gate) into the
+# git-ignored node_modules/. Without npm the browser tests that need them skip (CI: fail).
+web-deps: node_modules/.installed
+
+node_modules/.installed: package.json
+	@if command -v npm >/dev/null; then \
+	  npm install --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "web-deps: npm not found; the browser tests will skip"; fi
+
 migrate: venv
 	$(VENV)/bin/verdict db upgrade
 
@@ -35,13 +44,13 @@ run: venv idp-venv
 
 # In random order (pytest-randomly prints its seed; PYTEST_ARGS=--randomly-seed=N replays an
 # order), each test under a time limit (pytest-timeout), the 25 slowest listed.
-test: venv idp-venv
+test: venv idp-venv web-deps
 	$(VENV)/bin/python -m pytest --durations=25 $(COVERAGE) $(PYTEST_ARGS)
 
-# The inner loop: no real sandbox, no slow end-to-end runs (a test that starts bubblewrap
-# anyway fails and asks to be marked `sandbox`).
+# The inner loop: no real sandbox, no slow end-to-end runs, no browser (a test that starts
+# bubblewrap anyway fails and asks to be marked `sandbox`).
 test-fast: venv
-	VERDICT_TEST_FAST=1 $(VENV)/bin/python -m pytest -q -m "not sandbox and not slow" $(PYTEST_ARGS)
+	VERDICT_TEST_FAST=1 $(VENV)/bin/python -m pytest -q -m "not sandbox and not slow and not e2e" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check service tests bench alembic
@@ -52,4 +61,4 @@ bench: venv
 	$(PY) bench/sandbox.py
 
 clean:
-	rm -rf $(VENV) $(VENV_IDP) var .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(VENV_IDP) node_modules var .pytest_cache .mypy_cache .ruff_cache .coverage
