@@ -14,6 +14,13 @@ from tests.e2e.accessibility import Auditor
 from tests.e2e.site import Site
 
 CHROMIUM = "/usr/bin/chromium"
+#: A cell's text, with a verdict label read as "words (CODE)".
+LABEL_TEXT = """cell => {
+  const label = cell.querySelector(".verdict-label");
+  if (!label) return cell.innerText.trim();
+  const words = label.querySelector(".verdict-words").innerText.trim();
+  return words + " (" + label.querySelector(".badge").innerText.trim() + ")";
+}"""
 
 
 @dataclass
@@ -51,6 +58,36 @@ class Browser:
         assert self.page.url.startswith(self.site.idp_url), self.page.url
         self.page.get_by_role("button", name=f"Authorize as {who}", exact=True).click()
         self.page.wait_for_url(self.site.url + "/**")
+
+    def submit(self, slug: str, language: str, source: str, *, typed: bool = False) -> None:
+        """Open problem ``slug``, enter ``source`` in the editor, submit, land on the result."""
+        self.open(f"/problems/{slug}")
+        self.page.get_by_label("Language").select_option(language)
+        editor = self.page.get_by_label("Source code")
+        if typed:
+            editor.press_sequentially(source)
+        else:
+            editor.fill(source)
+        self.page.get_by_role("button", name="Submit", exact=True).click()
+        self.page.wait_for_url("**/submissions/*")
+        self.page.evaluate("window.stillTheSamePage = true")
+
+    def wait_until_judged(self) -> None:
+        """Wait until the submission page says it is done (without reloading it)."""
+        self.page.locator("[data-live-submission][data-status=done]").wait_for()
+        assert self.page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
+        self.audit()
+
+    def verdict(self) -> str:
+        """Return the submission's verdict as the page says it: "Wrong answer on test 1 (WA)"."""
+        return str(self.page.locator("[data-verdict]").evaluate(LABEL_TEXT))
+
+    def rows(self) -> list[list[str]]:
+        """Return the cells of the test table as text, one list per row."""
+        return [
+            [str(cell.evaluate(LABEL_TEXT)) for cell in row.locator("td").all()]
+            for row in self.page.locator("[data-test-rows] tr").all()
+        ]
 
     def sign_out(self) -> None:
         """Press the header's Sign out button."""
