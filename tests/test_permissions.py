@@ -356,7 +356,13 @@ ROWS: tuple[Row, ...] = (
         prepare=problem_hidden,
         effect=toggle_shown,
     ),
-    row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 303, 303), payload=with_csrf()),
+    row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 200, 200), payload=with_csrf()),
+    row(
+        "POST",
+        "/problems/toggle/rejudge",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"confirmed": "yes"}),
+    ),
     row(
         "POST",
         "/problems/hello/submissions",

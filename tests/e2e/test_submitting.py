@@ -63,3 +63,13 @@ def test_a_time_limit_shows_the_summary_line_live(student: Browser) -> None:
     summary = student.page.locator("[data-judge-message]")
     assert summary.is_visible()
     assert "sample/1" in summary.inner_text()
+
+
+def test_a_socket_that_never_answers_falls_back_to_polling(student: Browser) -> None:
+    # A proxy that swallows the upgrade: the socket opens to nothing and never hears a word.
+    student.page.route_web_socket("**/live", lambda socket: None)
+
+    student.submit("limits", "c", SPIN_C)
+
+    student.wait_until_judged()
+    assert student.verdict() == "Time limit exceeded on test 1 (TLE)"
