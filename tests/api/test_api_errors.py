@@ -76,3 +76,17 @@ async def test_docs_page_loads_its_script_under_a_strict_policy(client: QuartCli
     assert script.status_code == 200 and "SwaggerUIBundle" in await script.get_data(as_text=True)
     for retired in ("/redocs", "/scalar"):
         assert (await client.get(retired)).status_code == 404
+
+
+async def test_a_body_that_is_not_utf8_gets_json_400(app: Quart, client: QuartClient) -> None:
+    _, headers = await user_with_token(app)
+    for body in (b'{"problem": "hello", "source": "\xff\xfe"}', b"\xc3\x28", b"\x80"):
+        response = await client.post(
+            "/api/v1/submissions",
+            data=body,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, body
+        error = await response.get_json()
+        assert error["error"] == "invalid_request", error
+        assert "UTF-8" in error["message"], error
