@@ -59,8 +59,16 @@ class Browser:
         self.page.get_by_role("button", name=f"Authorize as {who}", exact=True).click()
         self.page.wait_for_url(self.site.url + "/**")
 
-    def submit(self, slug: str, language: str, source: str, *, typed: bool = False) -> None:
-        """Open problem ``slug``, enter ``source`` in the editor, submit, land on the result."""
+    def submit(
+        self,
+        slug: str,
+        language: str,
+        source: str,
+        *,
+        typed: bool = False,
+        landing: str = "**/submissions/*",
+    ) -> None:
+        """Open problem ``slug``, enter ``source`` in the editor, submit, land on ``landing``."""
         self.open(f"/problems/{slug}")
         self.page.get_by_label("Language").select_option(language)
         editor = self.page.get_by_label("Source code")
@@ -69,7 +77,7 @@ class Browser:
         else:
             editor.fill(source)
         self.page.get_by_role("button", name="Submit", exact=True).click()
-        self.page.wait_for_url("**/submissions/*")
+        self.page.wait_for_url(landing)
         self.page.evaluate("window.stillTheSamePage = true")
 
     def wait_until_judged(self) -> None:

@@ -73,3 +73,40 @@ def test_a_socket_that_never_answers_falls_back_to_polling(student: Browser) -> 
 
     student.wait_until_judged()
     assert student.verdict() == "Time limit exceeded on test 1 (TLE)"
+
+
+def test_code_over_the_limit_is_refused_and_kept(student: Browser) -> None:
+    too_long = "# " + "x" * (64 * 1024) + "\nprint(1)\n"
+
+    student.submit("hello", "python3", too_long, landing="**/problems/hello/submissions")
+
+    assert student.page.get_by_text("Submission refused").is_visible()
+    assert "65536" in student.page.locator(".refusal-message").inner_text()
+    assert student.page.get_by_label("Source").input_value() == too_long
+    student.audit()
+
+
+def test_a_stale_form_loses_no_code(student: Browser) -> None:
+    student.open("/problems/hello")
+    student.page.get_by_label("Source code").fill('print("kept")\n')
+    # The session's form token changed since the page was served (signed in elsewhere, say).
+    student.page.locator("form.problem-form input[name=csrf_token]").evaluate(
+        "field => { field.value = 'stale' }"
+    )
+    student.page.get_by_role("button", name="Submit", exact=True).click()
+    student.page.wait_for_load_state()
+    assert "CSRF" in student.page.content()
+
+    student.open("/problems/hello")
+
+    assert student.page.get_by_label("Source code").input_value() == 'print("kept")\n'
+    assert student.page.get_by_text("Your draft, kept in this browser").is_visible()
+
+
+def test_the_language_last_chosen_is_chosen_again(student: Browser) -> None:
+    student.open("/problems/hello")
+    student.page.get_by_label("Language").select_option("c")
+
+    student.open("/problems/limits")
+
+    assert student.page.get_by_label("Language").input_value() == "c"
