@@ -293,6 +293,7 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/openapi.json", ALL_200),
     row("GET", "/docs", ALL_200),
     row("GET", "/docs/start.js", ALL_200),
+    row("GET", "/docs/assets/swagger-ui.css", ALL_200),
     row("GET", "/submissions/pygments.css", ALL_200),
     # Sign-in and out. /login sends anonymous people to the provider, others to ``next``.
     row("GET", "/login", (302, 302, 302, 302)),
