@@ -62,3 +62,7 @@ class Auditor:
         """Return the session's figures in one line."""
         impacts = ", ".join(f"{name} {count}" for name, count in sorted(self.by_impact.items()))
         return f"axe-core: {self.pages} page checks; violations by impact: {impacts or 'none'}"
+
+
+#: What axe-core found on every page of the session (printed at the end of the run).
+AUDITOR = Auditor()

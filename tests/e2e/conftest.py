@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.accessibility import AXE_SCRIPT, Auditor
+from tests.e2e.accessibility import AUDITOR, AXE_SCRIPT, Auditor
 from tests.e2e.browser import CHROMIUM, Browser
 from tests.e2e.site import IDP, Site, run_site
 from tests.helpers import require_or_skip
@@ -57,10 +57,6 @@ def chromium() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
-
-
-#: What axe-core found on every page of the session (printed at the end of the run).
-AUDITOR = Auditor()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

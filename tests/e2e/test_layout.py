@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.accessibility import AUDITOR
 from tests.e2e.browser import Browser
+from tests.e2e.site import Site
 
 PHONE = {"width": 390, "height": 844}
 #: The pages a student and a staff member open most, with content in every table.
@@ -69,3 +74,22 @@ def test_wide_staff_tables_are_not_cut_at_1280_px(admin: Browser, path: str, sel
         assert box is not None
         assert box["x"] + box["width"] <= 1280, f"{selector} cut off on {path}"
     assert admin.page.evaluate(SIDEWAYS) <= 0
+
+
+def test_times_are_shown_in_the_viewers_timezone(chromium: Any, site: Site) -> None:
+    context = chromium.new_context(base_url=site.url, timezone_id="Asia/Tokyo")
+    try:
+        tokyo = Browser(context.new_page(), site, AUDITOR)
+        tokyo.sign_in("student2")
+        tokyo.submit("hello", "python3", 'print("Hello World!")\n')
+        tokyo.wait_until_judged()
+
+        shown = tokyo.page.locator(".facts time")
+        stamp = datetime.fromisoformat(str(shown.get_attribute("datetime")))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        in_tokyo = stamp.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+        assert shown.inner_text() == f"{in_tokyo} GMT+9"
+        assert str(shown.get_attribute("title")).endswith(" UTC")
+    finally:
+        context.close()

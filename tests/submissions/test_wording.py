@@ -71,3 +71,16 @@ async def test_a_verdict_this_version_does_not_know_is_shown_as_stored(
     page = await page_of(client, judged)
 
     assert '<span class="verdict-words">PE</span>' in page
+
+
+async def test_empty_lists_say_what_to_do_next(app: Quart, client: QuartClient) -> None:
+    await import_example(app, "hello")
+    await signed_in(client)
+
+    mine = await (await client.get("/submissions")).get_data(as_text=True)
+    filtered = await (await client.get("/submissions?verdict=WA")).get_data(as_text=True)
+    problem = await (await client.get("/problems/hello")).get_data(as_text=True)
+
+    assert 'No submissions yet: open a <a href="/problems">problem</a>' in mine
+    assert 'match these filters: <a href="/submissions">clear them</a>' in filtered
+    assert "Write your solution in the editor above" in problem
