@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The whole suite (no PYTEST_ARGS) measures branch coverage against its floor (pyproject.toml).
 COVERAGE := $(if $(strip $(PYTEST_ARGS)),,--cov --cov-report=term)
 
-.PHONY: run test test-fast lint typecheck venv idp-venv web-deps migrate clean bench
+.PHONY: run test test-fast lint typecheck venv idp-venv web-deps migrate clean bench screenshots
 
 venv: $(STAMP)
 
@@ -56,6 +56,10 @@ lint: venv
 	$(VENV)/bin/ruff check service tests bench alembic
 	$(VENV)/bin/ruff format --check service tests bench alembic
 	$(VENV)/bin/mypy
+
+# PNGs of the key pages (docs/screenshots/, shown in the README), taken in Debian's chromium.
+screenshots: venv idp-venv web-deps
+	$(PY) -m tests.e2e.screenshots docs/screenshots
 
 bench: venv
 	$(PY) bench/sandbox.py

@@ -69,6 +69,8 @@ def test_the_navigation_collapses_on_a_phone_and_opens(admin: Browser) -> None:
 def test_wide_staff_tables_are_not_cut_at_1280_px(admin: Browser, path: str, selector: str) -> None:
     admin.open(path)
 
+    assert not admin.page.get_by_role("button", name="Menu").is_visible(), "folded on a laptop"
+    assert admin.page.get_by_role("link", name="Scoreboard").is_visible()
     for element in admin.page.locator(selector).all():
         box = element.bounding_box()
         assert box is not None
