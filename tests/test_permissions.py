@@ -418,6 +418,7 @@ ROWS: tuple[Row, ...] = (
     row("GET", "/openapi.json", ALL_200),
     row("GET", "/docs", ALL_200),
     row("GET", "/docs/start.js", ALL_200),
+    row("GET", "/docs/assets/swagger-ui.css", ALL_200),
     row("GET", "/submissions/pygments.css", ALL_200),
     # Sign-in and out. /login sends anonymous people to the provider, others to ``next``.
     row("GET", "/login", (302, 302, 302, 302)),
@@ -481,7 +482,13 @@ ROWS: tuple[Row, ...] = (
         prepare=problem_hidden,
         effect=toggle_shown,
     ),
-    row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 303, 303), payload=with_csrf()),
+    row("POST", "/problems/toggle/rejudge", (LOGIN, 403, 200, 200), payload=with_csrf()),
+    row(
+        "POST",
+        "/problems/toggle/rejudge",
+        (LOGIN, 403, 303, 303),
+        payload=with_csrf({"confirmed": "yes"}),
+    ),
     row(
         "POST",
         "/problems/toggle/feedback",

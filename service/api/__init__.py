@@ -14,7 +14,7 @@ from quart_schema import HttpSecurityScheme, Info, QuartSchema
 # The resource modules add their routes to the blueprint of service.api.views as they load.
 from service.api import courses, problems, runs, submissions  # noqa: F401
 from service.api.errors import register_error_handlers
-from service.api.openapi import ApiOpenAPIProvider, docs_page, docs_script
+from service.api.openapi import ApiOpenAPIProvider, docs_asset, docs_page, docs_script
 from service.api.views import bp
 from service.auth.account import bp as account_bp
 
@@ -53,6 +53,7 @@ def init_app(app: Quart) -> None:
     )
     app.add_url_rule("/docs", "api_docs", docs_page)
     app.add_url_rule("/docs/start.js", "api_docs_script", docs_script)
+    app.add_url_rule("/docs/assets/<name>", "api_docs_asset", docs_asset)
     register_error_handlers(app)
     app.register_blueprint(bp)
     app.register_blueprint(account_bp)

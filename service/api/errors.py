@@ -64,6 +64,15 @@ async def invalid_request(error: RequestSchemaValidationError) -> ResponseReturn
     return error_body("invalid_request", message), 422
 
 
+async def not_utf8(error: UnicodeDecodeError) -> ResponseReturnValue:
+    """Answer 400 to a body that is not UTF-8 (Quart decodes JSON before it validates)."""
+    message = (
+        f"The body is not valid UTF-8 (byte {error.start} cannot be decoded): send JSON text "
+        "encoded as UTF-8."
+    )
+    return error_body("invalid_request", message), 400
+
+
 async def submission_refused(refusal: SubmissionRefused) -> ResponseReturnValue:
     """Answer a refused submission with its status (and Retry-After on 429)."""
     headers: dict[str, Any] = {}
@@ -91,6 +100,7 @@ async def invalid_token(error: InvalidToken) -> ResponseReturnValue:
 def register_blueprint_handlers(api: Blueprint) -> None:
     """Answer the ``api`` blueprint's refusals (call once, before it is registered)."""
     api.register_error_handler(RequestSchemaValidationError, invalid_request)
+    api.register_error_handler(UnicodeDecodeError, not_utf8)
     api.register_error_handler(SubmissionRefused, submission_refused)
     api.register_error_handler(ImportRefused, import_refused)
     api.register_error_handler(CourseRefused, course_refused)

@@ -1,17 +1,21 @@
 """The OpenAPI document (only ``/api/`` routes) and the documentation page at ``/docs``.
 
-The page loads Swagger UI from a CDN at view time (nothing third-party is committed); its own
-start-up script is served by this app, so the page needs no inline script and its Content
-Security Policy allows only that CDN besides this site.
+Swagger UI comes from npm's ``swagger-ui-dist``, fetched at setup into ``node_modules/`` by
+``make web-deps`` (nothing third-party is committed) and served by this app, so the page works
+offline. Without that folder the page loads it from a CDN instead. The start-up script is
+served here too, so the page needs no inline script, and its Content Security Policy allows
+only this site (and the CDN when it is used).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from quart import Response, current_app, url_for
+from quart import Response, current_app, send_file, url_for
 from quart_schema import OpenAPIProvider
+from werkzeug.exceptions import NotFound
 from werkzeug.routing.converters import BaseConverter, IntegerConverter
 from werkzeug.routing.rules import Rule
 
@@ -19,19 +23,34 @@ API_PREFIX = "/api/"
 SWAGGER_VERSION = "5.4.2"  # the version quart-schema pins
 CDN = "https://cdnjs.cloudflare.com"
 SWAGGER_BASE = f"{CDN}/ajax/libs/swagger-ui/{SWAGGER_VERSION}"
-DOCS_CSP = "; ".join(
-    (
-        "default-src 'self'",
-        f"script-src 'self' {CDN}",
-        f"style-src 'self' 'unsafe-inline' {CDN}",  # Swagger UI sets style attributes
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
+#: Where ``make web-deps`` puts npm's swagger-ui-dist, and the files /docs needs from it.
+SWAGGER_DIST = Path(__file__).resolve().parents[2] / "node_modules" / "swagger-ui-dist"
+SWAGGER_FILES = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+ASSET_MAX_AGE = 24 * 3600
+
+
+def docs_policy(source: str) -> str:
+    """Return the docs page's Content Security Policy, allowing scripts from ``source``."""
+    extra = "" if source == "'self'" else " " + source
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self'{extra}",
+            f"style-src 'self' 'unsafe-inline'{extra}",  # Swagger UI sets style attributes
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        )
     )
-)
+
+
+def swagger_served_here() -> bool:
+    """Return whether Swagger UI was fetched at setup, so this app serves it."""
+    return all((SWAGGER_DIST / name).is_file() for name in SWAGGER_FILES)
+
 
 #: Endpoints whose OpenAPI description is written here rather than derived from models.
 EVENT_STREAM_ENDPOINT = "api.submission_events"
@@ -134,15 +153,29 @@ window.addEventListener("load", function () {
 
 
 async def docs_page() -> Response:
-    """Show the interactive API documentation (Swagger UI)."""
+    """Show the interactive API documentation (Swagger UI, served here when fetched at setup)."""
+    if swagger_served_here():
+        css = url_for("api_docs_asset", name="swagger-ui.css")
+        bundle = url_for("api_docs_asset", name="swagger-ui-bundle.js")
+        source = "'self'"
+    else:
+        css, bundle = f"{SWAGGER_BASE}/swagger-ui.min.css", f"{SWAGGER_BASE}/swagger-ui-bundle.js"
+        source = CDN
     body = DOCS_PAGE.format(
-        css=f"{SWAGGER_BASE}/swagger-ui.min.css",
-        bundle=f"{SWAGGER_BASE}/swagger-ui-bundle.js",
-        spec=url_for("openapi"),
-        starter=url_for("api_docs_script"),
+        css=css, bundle=bundle, spec=url_for("openapi"), starter=url_for("api_docs_script")
     )
     response = current_app.response_class(body, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = DOCS_CSP
+    response.headers["Content-Security-Policy"] = docs_policy(source)
+    return response
+
+
+async def docs_asset(name: str) -> Response:
+    """Serve one of Swagger UI's files from the copy fetched at setup."""
+    if name not in SWAGGER_FILES or not swagger_served_here():
+        raise NotFound("Swagger UI is not installed here: run `make web-deps`.")
+    response = await send_file(SWAGGER_DIST / name, mimetype=SWAGGER_FILES[name])
+    response.cache_control.public = True
+    response.cache_control.max_age = ASSET_MAX_AGE
     return response
 
 

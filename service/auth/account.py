@@ -1,12 +1,25 @@
 """The account page: who you are, and your personal access tokens for the API.
 
 A new token's plaintext is rendered once, in the response to the form that created it; it is
-never flashed (that would put it in the session cookie) and never stored.
+never flashed (that would put it in the session cookie) and never stored. So that response
+cannot be a redirect, and a reload sends the form again: each rendered form carries a one-time
+id, the session remembers the last ids used, and a form sent twice creates one token.
 """
 
 from __future__ import annotations
 
-from quart import Blueprint, ResponseReturnValue, abort, flash, redirect, render_template, request
+import secrets
+
+from quart import (
+    Blueprint,
+    ResponseReturnValue,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from quart_auth import login_required
 
 from service.auth.api_tokens import (
@@ -25,6 +38,9 @@ bp = Blueprint("account", __name__)
 
 #: Larger ids are not looked up (SQLite's integers overflow past 2**63).
 MAX_TOKEN_ID = 2**31 - 1
+#: The session key of the create forms already used, and how many of them are remembered.
+USED_FORMS_KEY = "token_forms_used"
+USED_FORMS_KEPT = 10
 
 
 async def _render(
@@ -32,6 +48,7 @@ async def _render(
     *,
     new_token: str | None = None,
     error: str | None = None,
+    notice: str | None = None,
     name: str = "",
     status: int = 200,
 ) -> ResponseReturnValue:
@@ -43,7 +60,9 @@ async def _render(
         tokens=tokens,
         new_token=new_token,
         error=error,
+        notice=notice,
         name=name,
+        form_id=secrets.token_urlsafe(16),
         name_max=NAME_MAX,
         max_tokens=MAX_LIVE_TOKENS,
     )
@@ -63,13 +82,25 @@ async def index() -> ResponseReturnValue:
 async def create() -> ResponseReturnValue:
     """Create an access token and show it, once, on the page."""
     account = await require_account(Surface.PAGE)
-    name = (await request.form).get("name", "")
+    form = await request.form
+    name, form_id = form.get("name", ""), form.get("form_id", "")[:64]
+    used = [str(seen) for seen in session.get(USED_FORMS_KEY, [])]
+    if form_id and form_id in used:
+        return await _render(
+            account,
+            notice=(
+                "This form was sent already (a reload?): no second token was created. The "
+                "token it made is in the list; its value was shown only once."
+            ),
+        )
     async with get_db().session() as db:
         try:
             plaintext, _ = await create_token(db, account, name)
         except TokenRefused as refused:
             return await _render(account, error=str(refused), name=name[:NAME_MAX], status=422)
         await db.commit()
+    if form_id:
+        session[USED_FORMS_KEY] = [*used, form_id][-USED_FORMS_KEPT:]
     return await _render(account, new_token=plaintext, status=201)
 
 

@@ -1,5 +1,10 @@
 """Problem statements: Markdown rendered and sanitised once at import, PDF served, LaTeX shown.
 
+TeX formulas in Markdown (``$...$``, ``$$...$$``) become MathML (``service.problems.math``):
+each is set aside while the Markdown is rendered and sanitised, then put back as MathML
+rebuilt from an allow-list. A problem imported before formulas were rendered shows them
+converted once its package is imported again.
+
 The package loader lists ``statement/problem.*`` and ``problem_statement/problem.*`` files
 (``.md``, ``.tex``, ``.pdf``). English is preferred (``problem.en.*``), then the language-less
 ``problem.*``, then the first in sorted order. Markdown wins over LaTeX; a LaTeX statement is
@@ -8,15 +13,20 @@ shown as its PDF when the package ships one, else as escaped source text.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import escape
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from service.evaluator import ProblemPackage
+from service.problems.math import tex_to_mathml
 
 #: Largest statement source rendered; beyond it the page says the statement is too long.
 MAX_STATEMENT_BYTES = 1 << 20
@@ -39,7 +49,9 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+#: Where a formula waits while the Markdown around it is sanitised: private-use characters
+#: around a per-render nonce and the formula's number.
+_FORMULA = re.compile("\ue000([0-9a-f]{16}):([0-9]+)\ue001")
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,26 @@ def sanitise_html(html: str) -> str:
 
 
 def render_markdown(text: str) -> str:
-    """Render Markdown (raw HTML disabled) and sanitise the result."""
-    return sanitise_html(_markdown.render(text))
+    """Render Markdown (raw HTML disabled) and sanitise the result; TeX becomes MathML."""
+    nonce = secrets.token_hex(8)
+    formulas: list[str] = []
+
+    def set_aside(content: str, config: dict[str, Any]) -> str:
+        formulas.append(tex_to_mathml(content.strip(), display=bool(config["display_mode"])))
+        return f"\ue000{nonce}:{len(formulas) - 1}\ue001"
+
+    markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    dollarmath_plugin(
+        markdown, renderer=set_aside, double_inline=True, allow_digits=False, allow_space=False
+    )
+    html = sanitise_html(markdown.render(text))
+
+    def put_back(found: re.Match[str]) -> str:
+        if found.group(1) != nonce:
+            return ""  # a statement cannot forge a formula's place
+        return formulas[int(found.group(2))]
+
+    return _FORMULA.sub(put_back, html)
 
 
 def pick_statement(statements: Sequence[Path], suffix: str) -> Path | None:

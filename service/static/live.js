@@ -2,11 +2,20 @@
 // without WebSockets (or when the socket fails) the page polls the JSON state every second.
 // The server sends a fresh snapshot whenever it re-reads the state (a judging in another
 // process, a rejudge); events of any judging but the latest snapshot's are ignored.
+// A socket that brings nothing within HANDSHAKE_MS (a proxy that swallows the upgrade) is
+// given up for polling too. Verdicts are shown in words beside their code, as the server
+// renders them (service/submissions/wording.py).
 // Everything the script needs is in data-* attributes; the CSP allows no inline script.
 (function () {
   "use strict";
 
   var POLL_MS = 1000;
+  var HANDSHAKE_MS = 4000;
+  var WORDS = {
+    AC: "Accepted", WA: "Wrong answer", TLE: "Time limit exceeded",
+    MLE: "Memory limit exceeded", RE: "Run-time error", OLE: "Output limit exceeded",
+    CE: "Compile error", JE: "Judge error"
+  };
 
   var root = document.querySelector("[data-live-submission]");
   if (!root || root.getAttribute("data-status") === "done") {
@@ -26,6 +35,56 @@
     span.className = "badge " + className;
     span.textContent = text;
     return span;
+  }
+
+  function verdictWords(code) {
+    return WORDS[code] || code;
+  }
+
+  // The verdict in words, then its code as a badge: "Wrong answer on test 3" [WA].
+  function verdictLabel(code, words) {
+    var label = document.createElement("span");
+    label.className = "verdict-label";
+    var text = document.createElement("span");
+    text.className = "verdict-words";
+    text.textContent = words;
+    label.appendChild(text);
+    label.appendChild(badge("verdict-" + code, code));
+    return label;
+  }
+
+  function notRunLabel() {
+    var label = document.createElement("span");
+    label.textContent = "not run";
+    return label;
+  }
+
+  function firstFailure(tests) {
+    var failed = null;
+    tests.forEach(function (test) {
+      if (test.verdict && test.verdict !== "AC" && (failed === null || test.index < failed)) {
+        failed = test.index;
+      }
+    });
+    return failed === null ? null : failed + 1;
+  }
+
+  function statusLabel(state, status, tests) {
+    if (status === "done" && state.verdict) {
+      var words = verdictWords(state.verdict);
+      var failed = firstFailure(tests);
+      if (failed !== null && ["AC", "CE", "JE"].indexOf(state.verdict) === -1) {
+        words += " on test " + failed;
+      }
+      return verdictLabel(state.verdict, words);
+    }
+    var waiting = document.createElement("span");
+    waiting.className = "verdict-words status-" + status;
+    var ahead = Number(state.queue_ahead) || 0;
+    waiting.textContent = status === "queued"
+      ? "Waiting for a judge" + (ahead ? " (" + ahead + " ahead of you)" : "")
+      : "Running";
+    return waiting;
   }
 
   function setChild(element, child) {
@@ -70,7 +129,7 @@
     row.classList.remove("pending");
     row.querySelector(".test-name").textContent = test.name || "";
     setChild(row.querySelector(".test-verdict"),
-      test.verdict ? badge("verdict-" + test.verdict, test.verdict) : null);
+      test.verdict ? verdictLabel(test.verdict, verdictWords(test.verdict)) : null);
     row.querySelector(".test-time").textContent =
       typeof test.time_ms === "number" ? test.time_ms + " ms" : "";
     row.querySelector(".test-memory").textContent =
@@ -82,7 +141,7 @@
     var max = Math.max(total, done, 1);
     progress.max = max;
     progress.value = done;
-    progressText.textContent = done + " / " + Math.max(total, done);
+    progressText.textContent = done + " of " + Math.max(total, done) + " tests judged";
   }
 
   function countDone() {
@@ -98,6 +157,8 @@
     }
     var total = Number(state.tests_total) || 0;
     var tests = Array.isArray(state.tests) ? state.tests : [];
+    var status = state.status || "queued";
+    var notRun = status === "done" && state.verdict === "CE";
     var known = {};
     tests.forEach(function (test) {
       known[test.index] = true;
@@ -107,8 +168,10 @@
     Array.prototype.forEach.call(rows.querySelectorAll("tr[data-test-index]"), function (row) {
       var index = Number(row.getAttribute("data-test-index"));
       if (!known[index]) {
-        row.classList.add("pending");
-        setChild(row.querySelector(".test-verdict"), badge("status-queued", "…"));
+        row.classList.toggle("pending", !notRun);
+        row.classList.toggle("not-run", notRun);
+        setChild(row.querySelector(".test-verdict"),
+          notRun ? notRunLabel() : badge("status-queued", "…"));
         ["test-time", "test-memory", "test-message"].forEach(function (name) {
           row.querySelector("." + name).textContent = "";
         });
@@ -116,19 +179,29 @@
     });
     for (var index = 0; index < total; index += 1) {
       if (!known[index]) {
-        rowFor(index).classList.add("pending");
+        var added = rowFor(index);
+        added.classList.toggle("pending", !notRun);
+        if (notRun) {
+          added.classList.add("not-run");
+          setChild(added.querySelector(".test-verdict"), notRunLabel());
+        }
       }
     }
     var done = typeof state.tests_done === "number" ? state.tests_done : tests.length;
     showProgress(done, total);
+    if (notRun) {
+      progressText.textContent = "No test ran: the program did not compile";
+    }
 
-    var status = state.status || "queued";
     root.setAttribute("data-status", status);
     var verdict = root.querySelector("[data-verdict]");
     if (verdict) {
-      setChild(verdict, status === "done" && state.verdict
-        ? badge("verdict-" + state.verdict, state.verdict)
-        : badge("status-" + status, status));
+      setChild(verdict, statusLabel(state, status, tests));
+    }
+    var summary = root.querySelector("[data-judge-message]");
+    if (summary) {
+      summary.textContent = state.message || "";
+      summary.hidden = !state.message;
     }
     var score = root.querySelector("[data-score]");
     if (score) {
@@ -246,7 +319,18 @@
       poll();
       return;
     }
+    var heard = false;
+    var closed = false;
+    // A handshake nobody answers never fires "close": give up on the socket after a while.
+    window.setTimeout(function () {
+      if (!heard && !closed && !finished) {
+        closed = true;
+        socket.close();
+        poll();
+      }
+    }, HANDSHAKE_MS);
     socket.addEventListener("message", function (event) {
+      heard = true;
       var message;
       try {
         message = JSON.parse(event.data);
@@ -256,6 +340,7 @@
       handle(message);
     });
     socket.addEventListener("close", function () {
+      closed = true;
       // Closed before the verdict (refused, network, server restart): fall back to polling.
       if (!finished) {
         poll();

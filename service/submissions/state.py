@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from service.feedback.disclosure import Disclosure
 from service.feedback.queries import disclosure_for
 from service.judgings import result_json
-from service.models import Judging, Submission
+from service.models import Judging, Status, Submission
 
 
 async def submission_state(db: AsyncSession, submission_id: int) -> dict[str, Any] | None:
@@ -29,7 +29,8 @@ async def _read(db: AsyncSession, submission_id: int) -> tuple[Submission, dict[
     Keys: id, problem (slug), problem_name, user {id, name, email}, language, status, verdict,
     score, created_at (ISO 8601), tests_total, tests_done, tests [{index, name, verdict,
     time_ms, memory_kb, message}], compile_output, message, message_parts (the message as
-    stored parts, or None), judging_id, judgings (count).
+    stored parts, or None), judging_id, judgings (count), queue_ahead (while queued: how many
+    submissions sent earlier are still queued or running, else 0).
     """
     # The judging count comes with the row in one statement: read apart, a judging committed
     # in between gave a state that was never true ("queued" with one judging).
@@ -60,6 +61,19 @@ async def _read(db: AsyncSession, submission_id: int) -> tuple[Submission, dict[
         ).scalar_one_or_none()
     # The same builder as the live ``test`` events: a snapshot and the events agree.
     tests = [result_json(result) for result in (judging.results if judging is not None else [])]
+    ahead = 0
+    if submission.status is Status.QUEUED:
+        ahead = int(
+            await db.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(
+                    Submission.id < submission.id,
+                    Submission.status.in_((Status.QUEUED, Status.RUNNING)),
+                )
+            )
+            or 0
+        )
     total = judging.total if judging is not None and judging.total else 0
     return submission, {
         "id": submission.id,
@@ -83,6 +97,7 @@ async def _read(db: AsyncSession, submission_id: int) -> tuple[Submission, dict[
         "message_parts": judging.message_parts if judging is not None else [],
         "judging_id": submission.judging_id,
         "judgings": int(judgings or 0),
+        "queue_ahead": ahead,
     }
 
 

@@ -273,15 +273,24 @@ async def rejudge_one(submission_id: int) -> ResponseReturnValue:
     return redirect(url_for("submissions.show", submission_id=submission_id), 303)
 
 
+#: The form field that confirms "rejudge every submission" (without it a page asks first).
+CONFIRM_FIELD = "confirmed"
+
+
 @bp.post("/problems/<slug>/rejudge")
 @staff_required
 async def rejudge_all(slug: str) -> ResponseReturnValue:
-    """Judge every submission of a problem again."""
+    """Judge every submission of a problem again, once the confirmation page said yes."""
     account = await require_account(Surface.PAGE)
     async with get_db().session() as db:
         problem = await get_visible_problem(db, slug, account)  # staff see every problem
-    if problem is None:
-        raise NotFound()
+        if problem is None:
+            raise NotFound()
+        if (await request.form).get(CONFIRM_FIELD) != "yes":
+            total = await count_submissions(db, SubmissionFilters(problem=problem.slug))
+            return await render_template(
+                "submissions/confirm_rejudge.html", problem=problem, total=total
+            )
     count = await rejudge_problem(current_app, problem.id, account)
     noun = "submission" if count == 1 else "submissions"
     await flash(f"{count} {noun} of {problem.name} queued for rejudging.", "info")

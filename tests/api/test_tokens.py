@@ -33,6 +33,27 @@ async def create_on_page(client: QuartClient, name: str) -> tuple[int, str]:
     return response.status_code, await response.get_data(as_text=True)
 
 
+async def test_a_create_form_sent_twice_makes_one_token(app: Quart, client: QuartClient) -> None:
+    user = await create_user(app)
+    await sign_in_as(client, user)
+    page = await (await client.get("/account")).get_data(as_text=True)
+    found = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert found is not None
+    form = {"name": "grader", "form_id": found.group(1), "csrf_token": await csrf_token(client)}
+
+    first = await client.post("/account/tokens", form=form)
+    reloaded = await client.post("/account/tokens", form=form)  # what a reload sends
+
+    assert first.status_code == 201
+    assert reloaded.status_code == 200
+    again = await reloaded.get_data(as_text=True)
+    assert "no second token was created" in again
+    assert TOKEN.findall(again) == []
+    assert len(await stored_tokens(app, user)) == 1
+    fresh = re.search(r'name="form_id" value="([^"]+)"', again)
+    assert fresh is not None and fresh.group(1) != found.group(1)
+
+
 async def test_account_page_needs_sign_in(client: QuartClient) -> None:
     response = await client.get("/account")
     assert response.status_code in (302, 303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,58 @@ async def test_a_markdown_problem_has_no_pdf(app: Quart, client: QuartClient) ->
     response = await client.get("/problems/hello/statement.pdf")
 
     assert response.status_code == 404
+
+
+# ---------------------------------------------------------------- formulas
+
+
+def test_tex_formulas_become_mathml() -> None:
+    html = render_markdown("Bounds: $1 \\le n \\le 10^{18}$.\n\n$$\\sum_{i=1}^n i$$\n")
+
+    assert "$" not in html and "\\le" not in html
+    assert '<math display="inline" xmlns="http://www.w3.org/1998/Math/MathML">' in html
+    assert "<mo>≤</mo>" in html
+    assert "<msup><mn>10</mn><mrow><mn>18</mn></mrow></msup>" in html
+    assert '<math display="block"' in html and "<munderover><mo>∑</mo>" in html
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("It costs $5 and $10.", "It costs $5 and $10."),  # prices, not math
+        ("Code: `$x$`", "<code>$x$</code>"),
+        ("Broken: $\\frac{1}{$", '<code class="tex">$\\frac{1}{$</code>'),
+    ],
+)
+def test_text_that_is_not_a_formula_stays_as_written(markdown: str, shown: str) -> None:
+    assert shown in render_markdown(markdown)
+
+
+def test_a_formula_carries_no_link_script_or_forged_placeholder() -> None:
+    html = render_markdown(
+        "$\\href{javascript:alert(1)}{x}$ and $\\text{<img src=x onerror=alert(1)>}$ "
+        "and \ue000aaaaaaaaaaaaaaaa:0\ue001"
+    )
+
+    assert "href" not in html and "javascript" not in html
+    assert "<img" not in html
+    assert re.search(r"<[^>]*onerror", html) is None  # as text, at most
+    assert "<mi>x</mi>" in html
+    assert "\ue000" not in html
+
+
+async def test_the_problem_page_shows_formulas_as_mathml(app: Quart, client: QuartClient) -> None:
+    await import_example(app, "limits")
+    await sign_in_as(client, await create_user(app))
+
+    page = await (await client.get("/problems/limits")).get_data(as_text=True)
+
+    assert "<math " in page and "$n$" not in page and "\\le" not in page
+
+
+def test_a_formula_too_long_to_convert_is_shown_as_tex() -> None:
+    formula = "+".join(["x"] * 3000)
+
+    html = render_markdown(f"${formula}$")
+
+    assert html == f'<p><span><code class="tex">${formula}$</code></span></p>\n'

@@ -97,3 +97,28 @@ def test_run_dev_serves_with_local_provider_and_cleans_up(
     process.send_signal(signal.SIGTERM)  # the app is the script's own pid after `exec`
     assert process.wait(timeout=30) is not None
     wait_for(lambda: not listening(idp_port), "the provider outlived the app", log, timeout=15)
+
+
+def test_run_dev_with_its_port_taken_says_which_setting_to_change(tmp_path: Path) -> None:
+    require_or_skip(IDP.exists(), f"{IDP} missing: run `make idp-venv`")
+    app_port, idp_port = free_port(), free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "VERDICT_PORT": str(app_port),
+        "VERDICT_IDP_PORT": str(idp_port),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", app_port))
+        taken.listen()
+
+        done = subprocess.run(
+            [str(RUN_DEV)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    assert f"port {app_port} is taken" in said and "VERDICT_PORT" in said
+    assert "Traceback" not in said
+    assert not listening(idp_port), "the provider was started anyway"

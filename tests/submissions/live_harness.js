@@ -1,6 +1,6 @@
 // Drive service/static/live.js on a minimal fake DOM with a fake WebSocket and fetch, and print
 // one line per check. Run by tests/submissions/test_assets.py:
-// `node live_harness.js path/to/live.js websocket|dropped|polling`.
+// `node live_harness.js path/to/live.js websocket|dropped|silent|polling|rejudge`.
 "use strict";
 const fs = require("fs");
 
@@ -18,6 +18,7 @@ class Element {
       add: (name) => classes.add(name),
       remove: (name) => classes.delete(name),
       contains: (name) => classes.has(name),
+      toggle: (name, force) => (force ? classes.add(name) : classes.delete(name), force),
     };
     this._classes = classes;
   }
@@ -90,11 +91,11 @@ const finalState = {
 };
 const fetched = [];
 let sockets = [];
-let timers = 0;
+const timers = []; // the delay of every timer set
 global.document = { querySelector: (s) => root.querySelector(s) || (root.matches(s) ? root : null), createElement: (tag) => new Element(tag) };
 global.window = {
   location: { protocol: "https:", host: "verdict.test" },
-  setTimeout: (callback) => { timers += 1; setImmediate(callback); },
+  setTimeout: (callback, ms) => { timers.push(ms); setImmediate(callback); },
 };
 global.fetch = (url, options) => {
   fetched.push([url, options.headers.Accept]);
@@ -104,7 +105,9 @@ if (mode !== "polling") {
   window.WebSocket = function FakeSocket(url) {
     this.url = url;
     this.listeners = {};
+    this.closed = 0;
     this.addEventListener = (type, listener) => { this.listeners[type] = listener; };
+    this.close = () => { this.closed += 1; };
     sockets.push(this);
   };
   global.WebSocket = window.WebSocket;
@@ -126,13 +129,13 @@ eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
     send({ type: "snapshot", state: { status: "running", tests_total: 2, tests_done: 1, compile_output: "",
       tests: [{ index: 0, name: "sample/1", verdict: "AC", time_ms: 12, memory_kb: 900, message: "" }] } });
     const first = rows.querySelector('tr[data-test-index="0"]');
-    report("snapshot row", [first.querySelector(".test-name").textContent, first.querySelector(".test-verdict").textContent, first.querySelector(".test-time").textContent], ["sample/1", "AC", "12 ms"]);
+    report("snapshot row", [first.querySelector(".test-name").textContent, first.querySelector(".test-verdict").textContent, first.querySelector(".test-time").textContent], ["sample/1", "AcceptedAC", "12 ms"]);
     report("rows in order", rows.children.map((row) => row.getAttribute("data-test-index")), ["0", "1"]);
-    report("progress after snapshot", [progress.value, progress.max, root.querySelector("[data-progress-text]").textContent], [1, 2, "1 / 2"]);
-    report("status badge", root.querySelector("[data-verdict]").textContent, "running");
+    report("progress after snapshot", [progress.value, progress.max, root.querySelector("[data-progress-text]").textContent], [1, 2, "1 of 2 tests judged"]);
+    report("status in words", root.querySelector("[data-verdict]").textContent, "Running");
     send({ type: "test", index: 1, name: "secret/1", verdict: "WA", time_ms: 8, memory_kb: 700, message: "<b>line 1</b>" });
-    report("test event fills the pending row", [pendingRow.classList.contains("pending"), pendingRow.querySelector(".test-verdict").textContent, pendingRow.querySelector(".test-message").textContent], [false, "WA", "<b>line 1</b>"]);
-    report("progress after test", [progress.value, root.querySelector("[data-progress-text]").textContent], [2, "2 / 2"]);
+    report("test event fills the pending row", [pendingRow.classList.contains("pending"), pendingRow.querySelector(".test-verdict").textContent, pendingRow.querySelector(".test-message").textContent], [false, "Wrong answerWA", "<b>line 1</b>"]);
+    report("progress after test", [progress.value, root.querySelector("[data-progress-text]").textContent], [2, "2 of 2 tests judged"]);
     send("a string");
     send({ type: "unknown" });
     socket.listeners.message({ data: "{not json" });
@@ -141,7 +144,7 @@ eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
     report("done reads the state once", fetched, [["/submissions/7/state", "application/json"]]);
     socket.listeners.close({});
     await tick(); await tick();
-    report("no polling once done", [fetched.length, timers], [1, 0]);
+    report("no polling once done", [fetched.length, timers.filter((ms) => ms === 1000).length], [1, 0]);
   } else if (mode === "rejudge") {
     const socket = sockets[0];
     const send = (message) => socket.listeners.message({ data: JSON.stringify(message) });
@@ -157,26 +160,30 @@ eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
     // A rejudge seen by the server: a new snapshot replaces what is shown.
     send({ type: "snapshot", state: { status: "running", judging_id: 6, tests_total: 2, tests_done: 1,
       tests: [{ index: 1, name: "secret/1", verdict: "TLE", time_ms: 3, memory_kb: 3, message: "" }] } });
-    report("a repeated snapshot re-renders", [cells(0), cells(1), progress.value], [[true, "…", ""], [false, "TLE", ""], 1]);
+    report("a repeated snapshot re-renders", [cells(0), cells(1), progress.value], [[true, "…", ""], [false, "Time limit exceededTLE", ""], 1]);
     send({ type: "test", judging_id: 5, index: 0, name: "sample/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "stale" });
     report("the superseded judging's event is ignored", cells(0), [true, "…", ""]);
     send({ type: "test", judging_id: 6, index: 0, name: "sample/1", verdict: "WA", time_ms: 1, memory_kb: 1, message: "m" });
-    report("the shown judging's event is applied", cells(0), [false, "WA", "m"]);
+    report("the shown judging's event is applied", cells(0), [false, "Wrong answerWA", "m"]);
     send({ type: "test", judging_id: 7, index: 0, name: "sample/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "" });
     send({ type: "test", judging_id: 7, index: 1, name: "secret/1", verdict: "AC", time_ms: 1, memory_kb: 1, message: "" });
     send({ type: "done", judging_id: 7 });
     await tick(); await tick(); await tick(); await tick();
     // The first read starts at once; the events during it ask for one more read, not three.
-    report("a newer judging's events read the state instead", [cells(0)[1], fetched.length], ["…", 2]);
+    report("a newer judging's events read the state instead", [cells(0)[1], fetched.length], ["not run", 2]);
   } else if (mode === "dropped") {
     sockets[0].listeners.close({});
     await tick(); await tick();
     report("polls after the socket drops", fetched, [["/submissions/7/state", "application/json"]]);
+  } else if (mode === "silent") {
+    // A proxy swallowed the upgrade: no message, no close. The handshake timer gives up.
+    await tick(); await tick(); await tick();
+    report("gives up a silent socket and polls", [sockets[0].closed, fetched], [1, [["/submissions/7/state", "application/json"]]]);
   } else {
     await tick(); await tick();
     report("polls without websockets", fetched, [["/submissions/7/state", "application/json"]]);
   }
-  report("final verdict", [root.getAttribute("data-status"), root.querySelector("[data-verdict]").textContent], ["done", "CE"]);
+  report("final verdict", [root.getAttribute("data-status"), root.querySelector("[data-verdict]").textContent], ["done", "Compile errorCE"]);
   report("compile output as text", [compile.hidden, compileOutput.textContent], [false, "main.c:1: error: <script>"]);
-  report("rows reset to pending for the new judging", rows.querySelectorAll("tr[data-test-index].pending").length, 2);
+  report("after a compile error no row is left pending", [rows.querySelectorAll("tr[data-test-index].pending").length, rows.querySelectorAll("tr[data-test-index].not-run").length, rows.children.map((row) => row.querySelector(".test-verdict").textContent)], [0, 2, ["not run", "not run"]]);
 })();

@@ -306,7 +306,15 @@ async def test_staff_rejudge_a_whole_problem(
 
         await signed_in(client, Role.STAFF)
         token = await csrf_token(client)
-        response = await client.post("/problems/hello/rejudge", form={"csrf_token": token})
+        asked = await client.post("/problems/hello/rejudge", form={"csrf_token": token})
+        assert asked.status_code == 200
+        question = await asked.get_data(as_text=True)
+        assert "Rejudge every submission of Hello World?" in question
+        assert "All 3 submissions of <strong>hello</strong>" in question
+        assert await count_rows(app, Judging) == 0  # nothing happens before the answer
+        response = await client.post(
+            "/problems/hello/rejudge", form={"csrf_token": token, "confirmed": "yes"}
+        )
         assert response.status_code == 303
         assert response.headers["Location"] == "/submissions?problem=hello"
         assert await count_rows(app, Judging) == 3
