@@ -669,7 +669,9 @@ async def test_rejudges_are_in_the_audit_log_of_the_courses_using_the_problem(
     assert staff is not None
     await sign_in_as(page, staff)
     token = await csrf_token(page, "/problems")
-    rejudged = await page.post("/problems/p1/rejudge", form={"csrf_token": token})
+    rejudged = await page.post(
+        "/problems/p1/rejudge", form={"csrf_token": token, "confirmed": "yes"}
+    )
     assert rejudged.status_code == 303
     audit = await (
         await course.client.get(f"/api/v1/courses/{course.id}/audit", headers=course.teacher)

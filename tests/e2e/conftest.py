@@ -39,9 +39,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Launch Debian's Chromium headless once per session."""
+    """Launch Debian's Chromium headless once per test module.
+
+    Not once per session: Playwright's sync API keeps its own event loop marked as running in
+    the main thread while it is open, and every later test that calls ``asyncio.run`` (the
+    migrations, the CLI) would fail. Test modules run whole, whatever the random order, so
+    the browser closes before the next module starts.
+    """
     require_or_skip(
         importlib.util.find_spec("playwright") is not None, "playwright is not installed"
     )
