@@ -14,7 +14,7 @@ from service.runs.service import run_code
 
 @bp.post("/runs")
 @login_required
-@errors(400, 401, 404, 413, 422, 429)
+@errors(400, 401, 404, 413, 422, 429, 503)
 @validate_request(RunIn)
 @validate_response(RunOut)
 async def create_run(data: RunIn) -> RunOut:

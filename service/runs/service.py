@@ -6,12 +6,15 @@ Refusals are :class:`~service.submissions.validation.SubmissionRefused`, as for 
 - the sources as for a submission (unknown language, empty, too large, NUL bytes...);
 - ``input`` over :data:`MAX_INPUT_BYTES` (413), holding NUL bytes (422), or sent together
   with ``sample`` (422); a ``sample`` the problem does not have (422);
-- a problem the person may not see (404); a second run at once or too many runs (429).
+- a problem the person may not see (404); a second run at once or too many runs (429);
+- the sandbox or the problem's package unavailable on this server (503 ``run_unavailable``,
+  logged; never a 500).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -22,13 +25,30 @@ from quart import Quart
 
 from service.config import get_settings
 from service.db import get_db
-from service.evaluator import TestCase, TrialResult, try_program
+from service.evaluator import (
+    PackageError,
+    SandboxUnavailable,
+    TestCase,
+    TrialResult,
+    try_program,
+)
 from service.feedback.diff import compare
 from service.models import User
-from service.packages import load_stored
+from service.packages import MissingPackage, load_stored
 from service.runs.lane import MAX_INPUT_BYTES, SHOWN_OUTPUT_BYTES, get_run_lane
 from service.submissions.service import find_problem
 from service.submissions.validation import SubmissionRefused, check_sources
+
+log = logging.getLogger(__name__)
+
+
+def _unavailable() -> SubmissionRefused:
+    return SubmissionRefused(
+        503,
+        "run_unavailable",
+        "runs are not available on this server right now; try again later",
+        retry_after=30,
+    )
 
 
 def _check_input(given: str | None, sample: str | None) -> bytes:
@@ -92,7 +112,11 @@ async def run_code(
         problem = await find_problem(db, slug, user)
     lane = get_run_lane(app)
     async with lane.admitted(user.id):
-        package = await load_stored(settings, problem.package_hash)
+        try:
+            package = await load_stored(settings, problem.package_hash)
+        except (MissingPackage, PackageError, OSError) as error:
+            log.error("a run on %s found no package %s: %s", slug, problem.package_hash, error)
+            raise _unavailable() from None
         test = _pick_sample(package.samples, sample) if sample is not None else None
         if test is not None:
             stdin = await asyncio.to_thread(test.input.read_bytes)
@@ -110,6 +134,9 @@ async def run_code(
                     time_limit=problem.time_limit,
                     main_name=problem.slug,
                 )
+        except (SandboxUnavailable, OSError) as error:
+            log.error("a run on %s failed in the sandbox: %s", slug, error)
+            raise _unavailable() from None
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         expected = await asyncio.to_thread(test.answer.read_bytes) if test is not None else None

@@ -214,6 +214,13 @@
       compileOutput.textContent = state.compile_output || "";
       compile.hidden = !state.compile_output;
     }
+    var counted = root.querySelector("[data-feedback-summary]");
+    if (counted && state.summary && typeof state.summary === "object") {
+      // Tests the feedback policy only counts: never listed, so only this line changes.
+      counted.textContent = "Tests only counted: " + state.summary.passed + " of " +
+        state.summary.total + " passed" + (state.summary.done < state.summary.total
+          ? " (" + state.summary.done + " judged so far)" : "") + ".";
+    }
     if (status === "done") {
       finished = true;
     }

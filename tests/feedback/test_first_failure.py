@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from quart import Quart
 from quart.testing import QuartClient
 
+from service.config import get_settings
 from service.evaluator import RunResult, RunSpec
 from service.models import Role
+from service.packages import forget_loaded, unpacked_root
 from tests.factories import (
     AppFactory,
     import_example,
@@ -126,3 +129,21 @@ async def test_verdict_level_shows_no_diff_but_staff_see_it(
         page, staff_page, answer, staff_answer = await served(app, tmp_path, "verdict")
     assert "First failed test" not in page and "oops" not in page and answer == 404
     assert "First failed test: secret/1" in staff_page and staff_answer == 200
+
+
+async def test_the_page_still_answers_when_the_package_is_gone(make_app: AppFactory) -> None:
+    async with make_app(setup=judge_on(FakeSandbox(program=says(b"Hello world!\n")))) as app:
+        await import_example(app, "hello")
+        client = app.test_client()
+        await signed_in(client)
+        number = await judged(client)
+        shutil.rmtree(get_settings(app).package_dir)
+        shutil.rmtree(unpacked_root(get_settings(app)))
+        forget_loaded()
+        page = await client.get(f"/submissions/{number}")
+        answer = await client.get(f"/submissions/{number}/tests/answer/sample/1")
+        output = await client.get(f"/submissions/{number}/tests/output/sample/1")
+    assert page.status_code == 200
+    assert "First failed test" not in await page.get_data(as_text=True)
+    assert answer.status_code == 404  # the answer lived in the package
+    assert await output.get_data() == b"Hello world!\n"  # the output is stored with the result

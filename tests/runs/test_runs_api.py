@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from quart import Quart
 
-from service.config import RateLimit
-from service.evaluator import RunResult, RunSpec, offered_ids
+from service.config import RateLimit, get_settings
+from service.evaluator import RunResult, RunSpec, SandboxUnavailable, offered_ids
 from service.models import Judging, Submission
+from service.packages import forget_loaded, unpacked_root
 from tests.factories import (
     HELLO_C,
     HELLO_PY,
@@ -163,3 +165,26 @@ async def test_too_many_runs_are_refused_with_retry_after(make_app: AppFactory) 
     assert statuses == [200, 200, 429]
     assert int(response.headers["Retry-After"]) >= 1
     assert (await response.get_json())["error"] == "rate_limited"
+
+
+class BrokenSandbox(FakeSandbox):
+    """A sandbox that cannot start anything (bubblewrap gone from the web host)."""
+
+    async def run(self, spec: RunSpec) -> RunResult:
+        """Fail as a missing sandbox does."""
+        raise SandboxUnavailable("bwrap is not installed")
+
+
+async def test_no_sandbox_or_package_is_a_503_not_a_500(make_app: AppFactory) -> None:
+    async with make_app(setup=judge_on(BrokenSandbox())) as app:
+        await import_example(app, "hello")
+        _, headers = await user_with_token(app)
+        no_sandbox = await run(app, headers, source=HELLO_PY, input="")
+        shutil.rmtree(get_settings(app).package_dir)
+        shutil.rmtree(unpacked_root(get_settings(app)))
+        forget_loaded()
+        no_package = await run(app, headers, source=HELLO_PY, input="")
+        again = await run(app, headers, source=HELLO_PY, input="")
+    for status, body in (no_sandbox, no_package, again):
+        assert (status, body["error"]) == (503, "run_unavailable")
+        assert "try again later" in body["message"]

@@ -80,14 +80,14 @@ const root = build("section", {
   "data-state-url": "/submissions/7/state", "data-status": "queued",
 }, [
   build("dd", { "data-verdict": "" }), build("dd", { "data-score": "" }), progress,
-  build("span", { "data-progress-text": "" }), compile, rows,
+  build("span", { "data-progress-text": "" }), compile, rows, build("p", { "data-feedback-summary": "" }),
 ]);
 
 // ---- the browser around it
 const mode = process.argv[3];
 const finalState = {
   status: "done", verdict: "CE", score: 0, tests_total: 2, tests_done: 0, tests: [],
-  compile_output: "main.c:1: error: <script>",
+  compile_output: "main.c:1: error: <script>", summary: { passed: 1, done: 3, total: 3 },
 };
 const fetched = [];
 let sockets = [];
@@ -142,6 +142,7 @@ eval(fs.readFileSync(process.argv[2], "utf8")); // eslint-disable-line no-eval
     send({ type: "done" });
     await tick(); await tick();
     report("done reads the state once", fetched, [["/submissions/7/state", "application/json"]]);
+    report("the counted tests' line follows the state", root.querySelector("[data-feedback-summary]").textContent, "Tests only counted: 1 of 3 passed.");
     socket.listeners.close({});
     await tick(); await tick();
     report("no polling once done", [fetched.length, timers.filter((ms) => ms === 1000).length], [1, 0]);

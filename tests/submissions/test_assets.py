@@ -90,7 +90,7 @@ def test_editor_behaviour_on_a_fake_page() -> None:
 
 @pytest.mark.parametrize(
     ("mode", "checks"),
-    [("websocket", 12), ("dropped", 4), ("silent", 4), ("polling", 4), ("rejudge", 8)],
+    [("websocket", 13), ("dropped", 4), ("silent", 4), ("polling", 4), ("rejudge", 8)],
 )
 def test_live_updates_on_a_fake_page(mode: str, checks: int) -> None:
     node = shutil.which("node")
