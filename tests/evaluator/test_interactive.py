@@ -123,8 +123,7 @@ async def test_a_sandbox_of_one_slot_cannot_pair_runs_and_says_so(tmp_path: Path
 
     async with real_sandbox(slots=1) as sandbox:
         events = [
-            event
-            async for event in evaluate(sandbox, problem, known_language("python3"), [source])
+            event async for event in evaluate(sandbox, problem, known_language("python3"), [source])
         ]
 
     (test,) = [event for event in events if isinstance(event, FinishedTest)]
