@@ -158,6 +158,68 @@ def test_judge_table_output_shows_tests_and_verdict(
     assert "score: 1.00 (2/2 tests passed)" in out
 
 
+def scoring_package(root: Path) -> Path:
+    """The add problem as a 2025-09 scoring problem: groups of 40 and 60 points."""
+    package = write_package(
+        root,
+        {
+            "sample/1": ("1 2\n", "3\n"),
+            "secret/g1/1": ("1 1\n", "2\n"),
+            "secret/g2/1": ("2 2\n", "4\n"),
+        },
+        problem_yaml="problem_format_version: 2025-09\nname: Add\ntype: scoring\n",
+    )
+    for group, points in (("g1", 40), ("g2", 60)):
+        (package / "data" / "secret" / group / "test_group.yaml").write_text(
+            f"max_score: {points}\n"
+        )
+    return package
+
+
+def test_judge_shows_the_points_of_a_scoring_problem(sandbox: FakeSandbox, tmp_path: Path) -> None:
+    package = scoring_package(tmp_path / "add")
+    source = tmp_path / "sol.py"  # the fake sandbox decides what it prints
+    source.write_text(ADD_PY)
+
+    def half(stdin: bytes, spec: RunSpec) -> RunResult:
+        return exited(b"4\n" if stdin == b"2 2\n" else b"0\n")
+
+    sandbox.program = half
+    code, out, _ = run("judge", str(package), str(source))
+    json_code, json_out, _ = run("judge", str(package), str(source), "--json")
+
+    assert code == json_code == 1
+    assert "score: 60 of 100 points" in out
+    assert "  group secret/g1: 0 of 40 (WA)" in out
+    document = json.loads(json_out)
+    assert (document["score"], document["max_score"]) == (60.0, 100.0)
+    assert document["groups"][0] == {
+        "name": "secret",
+        "score": 60.0,
+        "max_score": 100.0,
+        "verdict": "WA",
+    }
+    assert [test.get("score") for test in document["tests"]] == [0.0, 0.0, 0.0]
+
+
+def test_judge_a_submit_answer_problem_needs_no_language(
+    sandbox: FakeSandbox, tmp_path: Path
+) -> None:
+    package = write_package(
+        tmp_path / "answers",
+        {"secret/1": ("", "3\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Answers\ntype: submit-answer\n",
+    )
+    answer = tmp_path / "1.out"
+    answer.write_text("3\n")
+
+    code, out, _ = run("judge", str(package), str(answer))
+
+    assert code == 0, out
+    assert "compiling (answers)" in out and "verdict: AC" in out
+    assert sandbox.specs == []
+
+
 def test_judge_a_directory_of_sources(sandbox: FakeSandbox, package: Path, tmp_path: Path) -> None:
     folder = tmp_path / "solution"
     folder.mkdir()

@@ -113,3 +113,21 @@ async def test_a_sandbox_without_pairs_of_runs_says_so(tmp_path: Path) -> None:
         Verdict.JE,
         "the sandbox cannot run an interactive problem",
     )
+
+
+@pytest.mark.sandbox
+async def test_a_sandbox_of_one_slot_cannot_pair_runs_and_says_so(tmp_path: Path) -> None:
+    problem = load_package(_write(tmp_path, 21))
+    source = tmp_path / "doubles.py"
+    source.write_text(PROGRAMS["doubles.py"])
+
+    async with real_sandbox(slots=1) as sandbox:
+        events = [
+            event async for event in evaluate(sandbox, problem, known_language("python3"), [source])
+        ]
+
+    (test,) = [event for event in events if isinstance(event, FinishedTest)]
+    assert (test.verdict, test.message) == (
+        Verdict.JE,
+        "sandbox failed: a pair of runs needs two slots",
+    )

@@ -95,3 +95,13 @@ def test_a_multi_pass_problem_needs_a_validator_and_two_passes_at_least(tmp_path
     with pytest.raises(PackageError, match="a multi-pass problem needs its validator"):
         load_package(alone)
     assert load_package(package(tmp_path / "ok", GREEDY, passes=4)).limits.validation_passes == 4
+
+
+@pytest.mark.sandbox
+async def test_a_pass_that_crashes_gets_the_programs_verdict(tmp_path: Path) -> None:
+    source = tmp_path / "odd_crash.py"  # crashes on the second pass of the sample (input 6)
+    source.write_text("x = int(input())\nif x % 2 == 0:\n    raise SystemExit(4)\nprint(x + 1)\n")
+
+    (sample, *_) = await judge(EXAMPLES / "countup", source)
+
+    assert (sample.name, sample.verdict, sample.message) == ("sample/1", Verdict.RE, "exit code 4")

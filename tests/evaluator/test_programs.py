@@ -196,6 +196,21 @@ async def test_python_runs_the_file_named_like_the_problem_or_main(
     assert built.program.main == main
 
 
+async def test_pascal_picks_the_program_among_units_then_by_name(
+    tmp_path: Path, work: Path
+) -> None:
+    unit = "unit hello;\ninterface\nimplementation\nend.\n"
+    program = "program p;\nbegin\nend.\n"
+    one = write(tmp_path / "one", {"hello.pp": unit, "prog.pas": program})
+    two = write(tmp_path / "two", {"main.pas": program, "other.pas": program})
+
+    by_kind = await build(FakeSandbox(compiler=compiles_to("main")), "pascal", one, work, "hello")
+    by_name = await build(FakeSandbox(compiler=compiles_to("main")), "pascal", two, work, "hello")
+
+    assert by_kind.program is not None and by_kind.program.main == "prog.pas"
+    assert by_name.program is not None and by_name.program.main == "main.pas"
+
+
 async def test_several_python_files_without_a_main_one_is_a_compile_error(
     tmp_path: Path, work: Path
 ) -> None:

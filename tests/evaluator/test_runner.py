@@ -600,3 +600,43 @@ async def test_an_answer_file_over_the_output_limit_is_ole(
     renamed = sorted((tmp_path / "submitted").iterdir())
     again = [event async for event in evaluate(FakeSandbox(), answers_problem, PYTHON, renamed)]
     assert [(t.name, t.verdict) for t in results_of(again)][-1] == ("secret/big", Verdict.OLE)
+
+
+async def test_answers_of_nested_groups_and_a_validator_that_fails(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "nested",
+        {"secret/g1/1": ("", "1\n"), "secret/g2/1": ("", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Nested\ntype: submit-answer\n",
+    )
+    (root / "output_validator").mkdir()
+    (root / "output_validator" / "check.py").write_text("raise SystemExit(1)\n")
+    problem = load_package(root)
+    files = answer_files(tmp_path / "submitted", {"g1-1.out": "1\n", "secret-g2-1.out": "2\n"})
+
+    def validator_crashes(stdin: bytes, spec: RunSpec) -> RunResult:
+        return exited(code=1, stderr=b"Traceback")
+
+    crashed = [
+        event
+        async for event in evaluate(
+            FakeSandbox(program=validator_crashes), problem, PYTHON, files, mode=Mode.TEACHING
+        )
+    ]
+    unbuilt = [
+        event
+        async for event in evaluate(
+            FakeSandbox(compiler=lambda spec: exited(code=1, stderr=b"SyntaxError")),
+            problem,
+            PYTHON,
+            files,
+        )
+    ]
+
+    # Both answers were found (g1-1.out: the name without "secret-"), the validator failed.
+    assert [(t.name, t.verdict) for t in results_of(crashed)] == [
+        ("secret/g1/1", Verdict.JE),
+        ("secret/g2/1", Verdict.JE),
+    ]
+    assert "output validator failed (exit code 1)" in results_of(crashed)[0].message
+    assert (finished(unbuilt).verdict, results_of(unbuilt)) == (Verdict.JE, [])
+    assert "cannot build the output validator" in finished(unbuilt).message

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from service.evaluator import PackageError, Verdict, load_package
+from service.evaluator import PackageError, RunResult, RunSpec, Verdict, load_package
 from service.evaluator.languages import known_language
 from service.evaluator.runner import Finished, Mode, evaluate
 from service.evaluator.runner import TestFinished as FinishedTest
 from service.evaluator.scoring import Scoring, TestScore, aggregate
 from tests.factories import write_package
-from tests.fakes import real_sandbox
+from tests.fakes import FakeSandbox, exited, real_sandbox
 
 
 def scoring_of(root: Path) -> Scoring:
@@ -280,3 +280,63 @@ async def test_a_validators_score_txt_gives_the_tests_points(tmp_path: Path) -> 
     # 22 of at most 40 (the top of the root's range): every test passed, but not the maximum
     assert (end.score, end.max_score, end.verdict) == (22.0, 40.0, Verdict.WA)
     assert end.message == "22 of 40 points"
+
+
+def test_legacy_first_error_and_the_worth_of_a_test(tmp_path: Path) -> None:
+    scoring = scoring_of(
+        legacy(
+            tmp_path,
+            {
+                "data/testdata.yaml": "grader_flags: first_error\non_reject: continue\n",
+                "data/secret/g2/testdata.yaml": "accept_score: 5\n",
+            },
+        )
+    )
+    names = scoring.root.tests()
+    outcome = {name: TestScore("AC") for name in names}
+    outcome["secret/g1/1"] = TestScore("WA")
+    outcome["secret/g2/2"] = TestScore("TLE")
+
+    result = aggregate(scoring, outcome)
+
+    assert result.verdict == "WA"  # the first error; worst_error would say TLE
+    assert (scoring.test_max("secret/g2/1"), scoring.test_max("secret/g1/1")) == (5.0, 1.0)
+    with pytest.raises(KeyError):
+        scoring.group_of("secret/none")
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("lots\n", "output validator wrote score.txt without a number"),
+        ("-3\n", "output validator wrote score.txt = -3.0: not a score"),
+    ],
+)
+async def test_a_score_file_that_is_no_score_is_a_judge_error(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    root = write_package(
+        tmp_path / "bid",
+        {"secret/1": ("", "10\n")},
+        problem_yaml="name: Bid\nvalidation: custom score\n",
+        validator={"score.py": "pass\n"},
+    )
+    source = tmp_path / "bid.py"
+    source.write_text("print(12)\n")
+
+    def programs(stdin: bytes, spec: RunSpec) -> RunResult:
+        feedback = next((b.source for b in spec.binds if b.target == "/feedback"), None)
+        if feedback is None:
+            return exited(b"12\n")
+        (feedback / "score.txt").write_text(written)
+        return exited(code=42)
+
+    events = [
+        event
+        async for event in evaluate(
+            FakeSandbox(program=programs), load_package(root), known_language("python3"), [source]
+        )
+    ]
+
+    (test,) = [event for event in events if isinstance(event, FinishedTest)]
+    assert (test.verdict, test.message) == (Verdict.JE, message)

@@ -514,3 +514,68 @@ def test_a_malformed_submissions_yaml_is_a_package_error(
 
     with pytest.raises(PackageError, match=message):
         load_package(root)
+
+
+async def test_unmet_submissions_yaml_requirements_say_which(tmp_path: Path) -> None:
+    root = write_package(
+        tmp_path / "points",
+        {"secret/g1/1": ("1\n", "1\n"), "secret/g2/1": ("2\n", "2\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Points\ntype: scoring\n",
+        submissions={
+            "accepted/ok.py": "",
+            "submissions.yaml": "accepted/ok.py:\n  required: [TLE]\n  score: [10, 20]\n"
+            "  message: never said\n",
+        },
+    )
+    for group in ("g1", "g2"):
+        (root / "data" / "secret" / group / "test_group.yaml").write_text("max_score: 50\n")
+
+    report = await verify(FakeSandbox(program=by_file), load_package(root), time_limit=1.0)
+
+    (ok,) = report.submissions
+    assert (ok.verdict, ok.ok) == (Verdict.AC, False)
+    assert ok.message.startswith("accepted/ok.py: required one of TLE, got none")
+
+
+@pytest.mark.parametrize(
+    ("rules", "unmet"),
+    [
+        ("  score: [10, 20]\n", "accepted/ok.py: score 10 to 20 expected, got 100"),
+        ("  score: 7\n", "accepted/ok.py: score 7 expected, got 100"),
+        ("  message: never said\n", "accepted/ok.py: no test's message says 'never said'"),
+    ],
+)
+async def test_each_unmet_requirement_is_named(tmp_path: Path, rules: str, unmet: str) -> None:
+    root = write_package(
+        tmp_path / "flat",
+        {"secret/1": ("1\n", "1\n")},
+        problem_yaml="problem_format_version: 2025-09\nname: Flat\ntype: scoring\n",
+        submissions={"accepted/ok.py": "", "submissions.yaml": "accepted/ok.py:\n" + rules},
+    )
+
+    report = await verify(FakeSandbox(program=by_file), load_package(root), time_limit=1.0)
+
+    (ok,) = report.submissions
+    assert (ok.ok, ok.message) == (False, unmet)
+
+
+async def test_a_submit_answer_package_is_verified_without_languages(tmp_path: Path) -> None:
+    problem = load_package(
+        write_package(
+            tmp_path / "answers",
+            {"secret/1": ("", "1\n"), "secret/2": ("", "2\n")},
+            problem_yaml="problem_format_version: 2025-09\nname: Answers\ntype: submit-answer\n",
+            submissions={
+                "accepted/all/1.out": "1\n",
+                "accepted/all/2.out": "2\n",
+                "wrong_answer/some/1.out": "1\n",
+            },
+        )
+    )
+
+    report = await verify(FakeSandbox(), problem)
+
+    assert [(item.path, item.language, item.verdict, item.ok) for item in report.submissions] == [
+        ("accepted/all", "answers", Verdict.AC, True),
+        ("wrong_answer/some", "answers", Verdict.WA, True),
+    ]
