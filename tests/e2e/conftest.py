@@ -1,4 +1,4 @@
-"""Fixtures of the browser suite: one site and one Chromium per session, a fresh context per test.
+"""Fixtures of the browser suite: one site per session, a fresh Chromium and context per test.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; no browser is ever
 downloaded. Every page a flow visits goes through :meth:`Browser.audit` (axe-core); the
@@ -39,9 +39,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """Launch Debian's Chromium headless once per session."""
+    """Launch Debian's Chromium headless for one test.
+
+    Not once per session: while Playwright's sync API is started it marks its event loop as
+    running in this thread, and every asyncio test run meanwhile (the suite runs in random
+    order) would fail with "asyncio.run() cannot be called from a running event loop".
+    """
     require_or_skip(
         importlib.util.find_spec("playwright") is not None, "playwright is not installed"
     )
