@@ -1,4 +1,4 @@
-"""Fixtures of the browser suite: one site and one Chromium per session, a fresh context per test.
+"""Fixtures of the browser suite: one site per session, a fresh Chromium and context per test.
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; no browser is ever
 downloaded. Every page a flow visits goes through :meth:`Browser.audit` (axe-core); the
@@ -39,14 +39,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """Launch Debian's Chromium headless once per test module.
+    """Launch Debian's Chromium headless for one test.
 
-    Not once per session: Playwright's sync API keeps its own event loop marked as running in
-    the main thread while it is open, and every later test that calls ``asyncio.run`` (the
-    migrations, the CLI) would fail. Test modules run whole, whatever the random order, so
-    the browser closes before the next module starts.
+    Not once per session: while Playwright's sync API is started it marks its event loop as
+    running in this thread, and every asyncio test run meanwhile (the suite runs in random
+    order) would fail with "asyncio.run() cannot be called from a running event loop".
     """
     require_or_skip(
         importlib.util.find_spec("playwright") is not None, "playwright is not installed"

@@ -29,8 +29,16 @@ SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clie
 
 
 @pytest.fixture
-def admin(browser: Browser) -> Iterator[Browser]:
-    """A signed-in admin with one judged submission, so the lists have rows."""
+def admin(browser: Browser, chromium: Any, site: Site) -> Iterator[Browser]:
+    """A signed-in admin with one judged submission and a student, so every list has rows.
+
+    The student's row on the People page carries the change forms (with hidden labels).
+    """
+    other = chromium.new_context(base_url=site.url)
+    try:
+        Browser(other.new_page(), site, AUDITOR).sign_in("student2")
+    finally:
+        other.close()
     browser.sign_in("admin")
     browser.submit("hello", "python3", 'print("Hello World!")\n')
     browser.wait_until_judged()
