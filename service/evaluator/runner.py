@@ -702,21 +702,7 @@ class _TestRun:
         verdict, message, reported = _interaction_verdict(
             checker, result, interactor, feedback, program_first=ran.first_ended_first
         )
-        score = None
-        if self.scoring is not None:
-            score = self.scoring.test_score(test.name, verdict.value, reported)
-        return TestFinished(
-            index=index,
-            name=test.name,
-            verdict=verdict,
-            time_ms=result.cpu_ms,
-            wall_ms=result.wall_ms,
-            memory_kb=result.memory_kb,
-            message=message,
-            exit_code=result.exit_code,
-            signal=result.signal,
-            score=score,
-        )
+        return self._finished(index, test, verdict, message, result, reported)
 
     async def test(self, index: int, test: TestCase) -> TestFinished:
         """Run test ``index`` and judge its output; host I/O failures make it a JE."""
